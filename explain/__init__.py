@@ -1,0 +1,1 @@
+"""SHAP attributions for any ``survival`` model at a horizon, and ranked drivers."""
