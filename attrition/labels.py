@@ -15,6 +15,7 @@ Several as-of dates stack into one frame (landmarking) indexed by (id, as_of).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from attrition.contracts import OUTFLOW_DROP, OUTFLOW_MIN_AUM, OUTFLOW_REFERENCE
 from attrition.errors import ConfigError
 
 MonthLike = str | pd.Period
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,12 @@ def as_months(as_of: MonthLike | Iterable[MonthLike]) -> list[pd.Period]:
         raise ConfigError("as_of must name at least one month (YYYY-MM)")
     out = []
     for item in items:
-        try:
-            out.append(pd.Period(item, freq="M"))
-        except (ValueError, TypeError) as exc:
-            raise ConfigError(f"as_of {item!r} is not a month; expected YYYY-MM") from exc
+        if isinstance(item, pd.Period):
+            out.append(item.asfreq("M"))
+            continue
+        if not (isinstance(item, str) and _MONTH.fullmatch(item.strip())):
+            raise ConfigError(f"as_of {item!r} is not a month; expected YYYY-MM")
+        out.append(pd.Period(item.strip(), freq="M"))
     return sorted(set(out))
 
 
