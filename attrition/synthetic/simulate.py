@@ -290,7 +290,9 @@ def simulate(
         has_owner = owner[cl] >= 0
         if has_owner.any():
             cl = cl[has_owner]
-            recs["asg"].add(client=cl, rm=owner[cl], start=asg_start[cl], end=when[has_owner])
+            # a client can leave before a replacement RM's start date: end no earlier than start
+            end = np.maximum(when[has_owner], asg_start[cl])
+            recs["asg"].add(client=cl, rm=owner[cl], start=asg_start[cl], end=end)
 
     def hold(client, ptype, prod, amount, start, end, maturity) -> None:
         n = len(client)
