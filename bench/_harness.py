@@ -45,7 +45,8 @@ def machine() -> str:
     import os
 
     mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB, Python {platform.python_version()}"
+    cpu = f"{platform.machine()}, {os.cpu_count()} cores, {mem_gb:.0f} GiB"
+    return f"{cpu}, Python {platform.python_version()}"
 
 
 def header(title: str) -> None:
