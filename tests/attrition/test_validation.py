@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from attrition.contracts import PANDAS_DTYPES, TABLES, FlatSpec
 from attrition.errors import Problem, SourceError
+from attrition.coercion import coerce_series
 from attrition.validation import (
     ValidationReport,
-    coerce_series,
     validate_flat,
     validate_source,
     validate_tables,
