@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 import sqlalchemy as sa
 
-from attrition import io as attrition_io
+import attrition.io.sql
 from attrition.contracts import PANDAS_DTYPES, TABLES, BankData, FlatSpec
 from attrition.errors import ConfigError, DataContractError, DataQualityWarning, SourceError
 from attrition.io import (
@@ -107,7 +107,7 @@ def test_postgres_round_trip_is_exact_and_typed(bank, pg_url):
 def test_postgres_round_trip_without_copy_uses_the_generic_sql_path(bank, pg_url, monkeypatch):
     # Any other driver (e.g. psycopg2, a bank's own dialect) takes the plain SQLAlchemy
     # insert and row-fetch path, which sees native dates, bools and decimals.
-    monkeypatch.setattr(attrition_io, "_is_psycopg", lambda engine: False)
+    monkeypatch.setattr(attrition.io.sql, "_is_psycopg", lambda engine: False)
     write_tables(bank, pg_url)
     _assert_same_bank(load_bank(pg_url), bank)
 

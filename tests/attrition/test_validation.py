@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from attrition.coercion import coerce_series
 from attrition.contracts import PANDAS_DTYPES, TABLES, FlatSpec
 from attrition.errors import Problem, SourceError
-from attrition.coercion import coerce_series
 from attrition.validation import (
     ValidationReport,
     validate_flat,
