@@ -98,7 +98,7 @@ def validate(
     Exit code 0 when the source is valid (with a summary of row counts and missing
     optional tables), 1 when anything is wrong.
     """
-    from attrition.validation import validate_source
+    from attrition.io import validate_source
 
     try:
         with console.status("Validating"):
@@ -154,8 +154,8 @@ def demo(
     import pandas as pd
 
     from attrition.features import build_features
+    from attrition.io import validate_source
     from attrition.labels import client_outflow_labels, rm_resignation_labels
-    from attrition.validation import validate_source
 
     t0 = time.perf_counter()
     bank_dir = out / "bank"

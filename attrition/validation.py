@@ -18,7 +18,6 @@ Everything is vectorised: a bank of millions of rows validates in seconds.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -45,7 +44,6 @@ __all__ = [
     "MAX_EXAMPLES",
     "ValidationReport",
     "validate_flat",
-    "validate_source",
     "validate_tables",
 ]
 
@@ -494,36 +492,6 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         data=data,
         source=source,
     )
-
-
-def validate_source(
-    source: str | os.PathLike[str], *, tables: Iterable[str] | None = None
-) -> ValidationReport:
-    """Read a source with :func:`attrition.io.read_tables` and validate it.
-
-    Parameters
-    ----------
-    source : str or path-like
-        A directory of ``<table>.csv``/``<table>.parquet`` files or a SQLAlchemy URL.
-    tables : iterable of str, optional
-        Optional tables to read (all by default); required tables are always read.
-
-    Returns
-    -------
-    ValidationReport
-
-    Raises
-    ------
-    attrition.errors.SourceError
-        If the source cannot be read at all (missing directory, unreachable database,
-        a table present both as CSV and Parquet). This propagates rather than becoming
-        a report problem: there is no table or column to point at, and callers need to
-        tell "fix your rows" from "fix your path or URL".
-    """
-    from attrition import io  # io imports this module for load_bank
-
-    raw = io.read_tables(source, tables=tables)
-    return validate_tables(raw, source=io.describe_source(source))
 
 
 # --------------------------------------------------------------------------- flat

@@ -38,7 +38,7 @@ from attrition.errors import (
 from attrition.io.files import read_directory, read_file, table_file, write_directory
 from attrition.io.source import describe_source, is_url
 from attrition.io.sql import database_errors, make_engine, read_sql, read_sql_table, write_sql
-from attrition.validation import validate_flat, validate_tables
+from attrition.validation import ValidationReport, validate_flat, validate_tables
 
 __all__ = [
     "describe_source",
@@ -47,6 +47,7 @@ __all__ = [
     "load_flat",
     "read_flat_table",
     "read_tables",
+    "validate_source",
     "write_tables",
 ]
 
@@ -181,6 +182,34 @@ def load_flat(
     if problems:
         raise DataContractError(problems, source=describe_source(path_or_url))
     return typed
+
+
+def validate_source(
+    source: str | os.PathLike[str], *, tables: Iterable[str] | None = None
+) -> ValidationReport:
+    """Read a source with :func:`read_tables` and validate it (nothing is raised for bad rows).
+
+    Parameters
+    ----------
+    source : str or path-like
+        A directory of ``<table>.csv``/``<table>.parquet`` files or a SQLAlchemy URL.
+    tables : iterable of str, optional
+        Optional tables to read (all by default); required tables are always read.
+
+    Returns
+    -------
+    ValidationReport
+
+    Raises
+    ------
+    attrition.errors.SourceError
+        If the source cannot be read at all (missing directory, unreachable database,
+        a table present both as CSV and Parquet). This propagates rather than becoming
+        a report problem: there is no table or column to point at, and callers need to
+        tell "fix your rows" from "fix your path or URL".
+    """
+    raw = read_tables(source, tables=tables)
+    return validate_tables(raw, source=describe_source(source))
 
 
 def load_bank(source: str | os.PathLike[str], *, tables: Iterable[str] | None = None) -> BankData:

@@ -21,9 +21,10 @@ from attrition.io import (
     load_flat,
     read_flat_table,
     read_tables,
+    validate_source,
     write_tables,
 )
-from attrition.validation import validate_source, validate_tables
+from attrition.validation import validate_tables
 
 
 @pytest.fixture

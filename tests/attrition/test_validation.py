@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 from attrition.coercion import coerce_series
 from attrition.contracts import PANDAS_DTYPES, TABLES, FlatSpec
 from attrition.errors import Problem, SourceError
+from attrition.io import validate_source
 from attrition.validation import (
     ValidationReport,
     validate_flat,
-    validate_source,
     validate_tables,
 )
 
