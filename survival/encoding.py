@@ -1,0 +1,153 @@
+"""Turning a feature frame (numbers, categories, missing values) into a float matrix.
+
+Every model fits a :class:`TabularEncoder` first and saves it with itself, so training
+and scoring run the same transformation.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from survival.base import INT_POS, Options, SurvivalDataError, validate_params
+
+
+def _is_categorical(s: pd.Series) -> bool:
+    return (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+    )
+
+
+class TabularEncoder(TransformerMixin, BaseEstimator):
+    """Encode mixed features as floats, never letting a NaN through.
+
+    - Categorical columns (``category``, ``object`` or ``string`` dtype, or named in
+      ``categorical``) are one-hot encoded (``"col=value"``) over the categories seen in
+      training, the ``max_categories`` most frequent ones; rarer and unseen categories
+      get all zeros. A missing category is a category of its own (``"col=<missing>"``).
+    - Numeric columns: with ``impute=True`` a missing value becomes the training median,
+      and a 0/1 column ``"col__missing"`` is added for every column that had missing
+      values in training; with ``impute=False`` NaN is kept (for models that handle it,
+      such as gradient-boosted trees).
+    - ``standardize=True`` centres and scales numeric columns (training mean and std).
+    - Infinite values are rejected with :class:`~survival.base.SurvivalDataError`.
+
+    Parameters
+    ----------
+    categorical : tuple of str
+        Extra columns to treat as categorical even if numeric (e.g. integer codes).
+    impute : bool
+    standardize : bool
+    max_categories : int
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list[object]]] = {
+        "impute": [Options((True, False))],
+        "standardize": [Options((True, False))],
+        "max_categories": [INT_POS],
+    }
+
+    def __init__(
+        self,
+        *,
+        categorical: tuple[str, ...] = (),
+        impute: bool = True,
+        standardize: bool = True,
+        max_categories: int = 50,
+    ) -> None:
+        self.categorical = categorical
+        self.impute = impute
+        self.standardize = standardize
+        self.max_categories = max_categories
+
+    def fit(self, X: pd.DataFrame, y: object = None) -> TabularEncoder:
+        validate_params(self)
+        if not isinstance(X, pd.DataFrame):
+            raise SurvivalDataError(f"expected a pandas DataFrame, got {type(X).__name__}")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        cats = {c for c in X.columns if _is_categorical(X[c]) or c in set(self.categorical)}
+        self.categorical_ = [c for c in X.columns if c in cats]
+        self.numeric_ = [c for c in X.columns if c not in cats]
+        self.categories_ = {}
+        for c in self.categorical_:
+            values = X[c].astype(object).where(X[c].notna(), "<missing>").astype(str)
+            top = values.value_counts(sort=True).index[: self.max_categories]
+            self.categories_[c] = sorted(top)
+        num = self._numeric(X)
+        self.medians_ = (
+            np.nan_to_num(np.nanmedian(num, axis=0), nan=0.0) if num.size else np.zeros(0)
+        )
+        self.had_missing_ = [
+            c for c, m in zip(self.numeric_, np.isnan(num).any(axis=0), strict=True) if m
+        ]
+        filled = np.where(np.isnan(num), self.medians_, num) if self.impute else num
+        self.means_ = np.nanmean(filled, axis=0) if num.size else np.zeros(0)
+        std = np.nanstd(filled, axis=0) if num.size else np.zeros(0)
+        self.scales_ = np.where(std > 1e-12, std, 1.0)
+        self.means_ = np.nan_to_num(self.means_)
+        self.feature_names_out_ = self._names_out()
+        return self
+
+    def _numeric(self, X: pd.DataFrame) -> np.ndarray:
+        cols = []
+        for c in self.numeric_:
+            s = X[c]
+            if pd.api.types.is_bool_dtype(s.dtype):
+                s = s.astype("Float64")
+            cols.append(pd.to_numeric(s, errors="coerce").astype(float).to_numpy())
+        num = np.column_stack(cols) if cols else np.zeros((len(X), 0))
+        inf = np.isinf(num)
+        if inf.any():
+            bad = [self.numeric_[j] for j in np.flatnonzero(inf.any(axis=0))]
+            rows = [str(i) for i in X.index[np.flatnonzero(inf.any(axis=1))[:5]]]
+            raise SurvivalDataError(
+                f"feature column(s) {bad} hold infinite values (first ids: {rows}); "
+                "replace them with a finite number or leave them missing"
+            )
+        return num
+
+    def _names_out(self) -> list[str]:
+        names = list(self.numeric_)
+        names += [f"{c}__missing" for c in self.had_missing_] if self.impute else []
+        for c in self.categorical_:
+            names += [f"{c}={v}" for v in self.categories_[c]]
+        return names
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        """Encode ``X`` (columns as in ``fit``; extra columns ignored)."""
+        check_is_fitted(self)
+        missing = [c for c in self.feature_names_in_ if c not in X.columns]
+        if missing:
+            raise SurvivalDataError(
+                f"{len(missing)} feature column(s) the model was trained with are missing: "
+                f"{missing[:10]}; score with the same feature list as training"
+            )
+        num = self._numeric(X)
+        blocks = []
+        if self.impute:
+            isnan = np.isnan(num)
+            filled = np.where(isnan, self.medians_, num)
+            flags = [isnan[:, self.numeric_.index(c)].astype(float) for c in self.had_missing_]
+        else:
+            filled, flags = num, []
+        if self.standardize:
+            filled = (filled - self.means_) / self.scales_
+        blocks.append(filled)
+        if flags:
+            blocks.append(np.column_stack(flags))
+        for c in self.categorical_:
+            values = X[c].astype(object).where(X[c].notna(), "<missing>").astype(str).to_numpy()
+            cats = np.asarray(self.categories_[c], dtype=object)
+            blocks.append((values[:, None] == cats[None, :]).astype(float))
+        out = np.column_stack(blocks) if blocks else np.zeros((len(X), 0))
+        return pd.DataFrame(out, index=X.index, columns=self.feature_names_out_)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self)
+        return np.asarray(self.feature_names_out_, dtype=object)

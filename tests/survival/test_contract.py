@@ -1,0 +1,140 @@
+"""Every registered model passes the same checks (the one model interface)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from survival.base import InvalidParameterError, SurvivalDataError
+from survival.catalog import MODEL_TYPES, make_model
+
+FAST = {
+    "logistic_hazard": {"max_epochs": 15, "hidden": (16,), "n_intervals": 10},
+    "xgb_cox": {"n_estimators": 100},
+    "ensemble": {
+        "members": [{"type": "coxph"}, {"type": "xgb_cox", "params": {"n_estimators": 50}}]
+    },
+}
+HORIZONS = [1, 3, 6, 12]
+
+
+def _model(name):
+    return make_model(name, FAST.get(name, {}))
+
+
+@pytest.fixture(scope="module", params=sorted(MODEL_TYPES))
+def fitted(request, frame_factory):
+    df = frame_factory(300, seed=1)
+    return request.param, _model(request.param).fit(df), df
+
+
+def test_fit_returns_self_and_clone_keeps_params(fitted):
+    name, model, df = fitted
+    fresh = _model(name)
+    assert fresh.fit(df) is fresh
+    twin = clone(fresh)
+    assert repr(twin) == repr(fresh)
+    assert not hasattr(twin, "max_duration_")
+
+
+def test_survival_curves_are_probabilities_non_increasing_in_time(fitted):
+    _, model, df = fitted
+    s = model.predict_survival(df, HORIZONS)
+    assert list(s.index) == list(df.index)
+    assert s.columns.name == "horizon" and list(s.columns) == HORIZONS
+    values = s.to_numpy()
+    assert np.isfinite(values).all()
+    assert ((values >= 0) & (values <= 1)).all()
+    assert (np.diff(values, axis=1) <= 1e-12).all()
+
+
+def test_predict_risk_is_one_minus_survival(fitted):
+    _, model, df = fitted
+    risk = model.predict_risk(df, 6)
+    np.testing.assert_allclose(risk.to_numpy(), 1 - model.predict_survival(df, [6]).iloc[:, 0])
+
+
+def test_risk_ranks_better_than_chance(fitted, frame_factory):
+    _, model, _ = fitted
+    test = frame_factory(300, seed=2)
+    risk = model.predict_risk(test, 6).to_numpy()
+    t, e = test["duration"].to_numpy(), test["event"].to_numpy().astype(bool)
+    ok = e[:, None] & (t[:, None] < t[None, :])
+    conc = (risk[:, None] > risk[None, :])[ok].mean()
+    assert conc > 0.65
+
+
+def test_save_load_round_trips_exactly(fitted, tmp_path):
+    _, model, df = fitted
+    path = model.save(tmp_path / "m.pkl")
+    loaded = type(model).load(path)
+    pd.testing.assert_frame_equal(
+        loaded.predict_survival(df, HORIZONS), model.predict_survival(df, HORIZONS)
+    )
+
+
+def test_fitting_twice_with_one_seed_gives_the_same_predictions(fitted):
+    name, model, df = fitted
+    again = _model(name).fit(df)
+    pd.testing.assert_frame_equal(
+        again.predict_survival(df, HORIZONS), model.predict_survival(df, HORIZONS)
+    )
+
+
+def test_missing_values_are_handled_not_propagated(fitted):
+    _, model, df = fitted
+    holes = df.copy()
+    holes.loc[holes.index[:10], "x1"] = np.nan
+    holes.loc[holes.index[5:15], "group"] = np.nan
+    assert np.isfinite(model.predict_survival(holes, HORIZONS).to_numpy()).all()
+
+
+def test_infinite_values_are_rejected(fitted):
+    _, model, df = fitted
+    bad = df.copy()
+    bad.loc[bad.index[3], "x1"] = np.inf
+    with pytest.raises(SurvivalDataError, match="infinite"):
+        model.predict_survival(bad, HORIZONS)
+
+
+def test_missing_feature_columns_are_named(fitted):
+    _, model, df = fitted
+    with pytest.raises(SurvivalDataError, match="missing: \\['x2'\\]"):
+        model.predict_survival(df.drop(columns="x2"), HORIZONS)
+
+
+def test_horizon_beyond_follow_up_is_rejected(fitted):
+    _, model, df = fitted
+    with pytest.raises(SurvivalDataError, match="beyond the training follow-up"):
+        model.predict_survival(df, [1, 1000])
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_TYPES))
+def test_unfitted_model_refuses_to_predict(name, survival_frame):
+    with pytest.raises(NotFittedError):
+        _model(name).predict_survival(survival_frame, HORIZONS)
+
+
+@pytest.mark.parametrize("name", sorted(MODEL_TYPES))
+def test_bad_durations_and_events_are_named(name, survival_frame):
+    bad = survival_frame.copy()
+    bad.loc[bad.index[0], "duration"] = -1
+    bad.loc[bad.index[1], "event"] = 2
+    with pytest.raises(SurvivalDataError, match="non-positive.*id0000.*not 0/1.*id0001"):
+        _model(name).fit(bad)
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "match"),
+    [
+        pytest.param("coxph", {"penalizer": -1.0}, "'penalizer' must be", id="coxph"),
+        pytest.param("weibull_aft", {"l1_ratio": 2.0}, "'l1_ratio' must be", id="weibull"),
+        pytest.param("xgb_cox", {"learning_rate": 0.0}, "'learning_rate' must be", id="xgb"),
+    ],
+)
+def test_bad_hyperparameters_are_rejected_at_fit(name, params, match, survival_frame):
+    with pytest.raises(InvalidParameterError, match=match):
+        make_model(name, params).fit(survival_frame)
