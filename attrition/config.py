@@ -1,0 +1,218 @@
+"""Training configuration: one YAML file per model, parsed once into frozen pydantic models.
+
+Example (``configs/client_outflow.yaml``)::
+
+    name: client_outflow
+    target: client_outflow          # client_outflow | rm_resignation | flat
+    seed: 7
+    data:
+      source: ../var/demo/bank      # directory or SQLAlchemy URL; --source overrides
+    horizons: [1, 3, 6, 12]         # months (flat: the duration column's unit)
+    landmarks: {count: 8, step: 3, holdout: 2}
+    split: {test_fraction: 0.25}
+    model: {type: xgb_cox, params: {learning_rate: 0.05}}
+    compare: [{type: weibull_aft}, {type: logistic_hazard}]
+
+Unknown keys are errors (``extra="forbid"``); messages name the key and the allowed
+values. Relative paths in ``data`` are relative to the config file's folder. Nothing
+below the CLI and pipeline reads YAML or the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from attrition.contracts import DEFAULT_HORIZONS, OUTFLOW_DROP, OUTFLOW_MIN_AUM, FlatSpec
+from attrition.errors import ConfigError
+
+Target = Literal["client_outflow", "rm_resignation", "flat"]
+ENTITY_OF_TARGET = {"client_outflow": "client", "rm_resignation": "rm"}
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Frozen):
+    """Where the data comes from. ``source`` for bank tables; the rest for flat mode."""
+
+    source: str | None = None
+    path: str | None = None
+    table: str | None = None
+    id: str | None = None
+    duration: str | None = None
+    event: str | None = None
+    features: tuple[str, ...] | None = None
+    categorical: tuple[str, ...] = ()
+
+    def flat_spec(self) -> FlatSpec:
+        return FlatSpec(
+            id=str(self.id),
+            duration=str(self.duration),
+            event=str(self.event),
+            features=self.features,
+            categorical=self.categorical,
+        )
+
+
+class LandmarkConfig(_Frozen):
+    """As-of months: ``count`` of them, ``step`` months apart, the latest one ``gap``
+    months before the end of the data (default: the largest horizon, so that test rows
+    can be followed that long); the last ``holdout`` as-of months are the test set."""
+
+    count: int = Field(8, ge=2, le=60)
+    step: int = Field(3, ge=1, le=24)
+    holdout: int = Field(2, ge=1)
+    gap: int | None = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _holdout_leaves_training(self) -> LandmarkConfig:
+        if self.holdout >= self.count:
+            raise ValueError(
+                f"landmarks.holdout ({self.holdout}) must be smaller than landmarks.count "
+                f"({self.count}) so that some as-of months are left for training"
+            )
+        return self
+
+
+class SplitConfig(_Frozen):
+    """Entities (not rows) go to test with this probability, chosen by a seeded hash."""
+
+    test_fraction: float = Field(0.25, gt=0.0, lt=0.9)
+
+
+class OutflowConfig(_Frozen):
+    drop: float = Field(OUTFLOW_DROP, gt=0.0, lt=1.0)
+    reference_months: int = Field(3, ge=1, le=12)
+    min_aum: float = Field(OUTFLOW_MIN_AUM, ge=0.0)
+
+
+class ModelConfig(_Frozen):
+    """``type`` is a key of :data:`survival.catalog.MODEL_TYPES`; ``params`` go to its
+    constructor. Both are checked by the pipeline before any data is read (this module
+    is part of the data layer and knows no models)."""
+
+    type: str
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TrainConfig(_Frozen):
+    """A whole training run (see the module docstring)."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+    target: Target
+    seed: int = Field(0, ge=0)
+    data: DataConfig = Field(default_factory=DataConfig)
+    horizons: tuple[float, ...] = DEFAULT_HORIZONS
+    landmarks: LandmarkConfig = Field(default_factory=LandmarkConfig)
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    outflow: OutflowConfig = Field(default_factory=OutflowConfig)
+    model: ModelConfig
+    compare: tuple[ModelConfig, ...] = ()
+    top_share: tuple[float, ...] = (0.05, 0.10, 0.20)
+
+    @field_validator("horizons")
+    @classmethod
+    def _positive_sorted(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        if not value or any(h <= 0 for h in value):
+            raise ValueError(f"horizons must be positive numbers, got {list(value)}")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _data_matches_target(self) -> TrainConfig:
+        d = self.data
+        if self.target == "flat":
+            missing = [k for k in ("path", "id", "duration", "event") if getattr(d, k) is None]
+            if missing:
+                raise ValueError(
+                    f"target 'flat' needs data.{', data.'.join(missing)} "
+                    "(the table and its id, duration and event columns)"
+                )
+        elif d.path is not None:
+            raise ValueError(
+                f"data.path is for target 'flat'; target {self.target!r} reads bank tables "
+                "from data.source"
+            )
+        return self
+
+    @property
+    def entity(self) -> str | None:
+        return ENTITY_OF_TARGET.get(self.target)
+
+    def with_source(self, source: str | None) -> TrainConfig:
+        """This config with ``data.source`` (or ``data.path`` for flat) replaced."""
+        if source is None:
+            return self
+        key = "path" if self.target == "flat" else "source"
+        return self.model_copy(update={"data": self.data.model_copy(update={key: source})})
+
+
+def _format_errors(exc: ValidationError, where: str) -> str:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see configs/ for examples)"
+        elif err["type"] == "literal_error":
+            msg = f"{msg}, got {err.get('input')!r}"
+        lines.append(f"  - {loc}: {msg}")
+    return f"invalid config {where}:\n" + "\n".join(lines)
+
+
+def parse_config(raw: Any, *, where: str = "<mapping>") -> TrainConfig:
+    """Validate a mapping (e.g. parsed YAML) into a :class:`TrainConfig`."""
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"invalid config {where}: expected a mapping of keys, got {type(raw).__name__}"
+        )
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(exc, where)) from None
+
+
+def load_config(path: str | os.PathLike[str]) -> TrainConfig:
+    """Read and validate a YAML training config.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, is not YAML, or breaks a rule (every bad key listed).
+    """
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
+    config = parse_config(raw, where=str(path))
+    return _resolve_paths(config, path.parent)
+
+
+def _resolve_paths(config: TrainConfig, base: Path) -> TrainConfig:
+    """Relative ``data.path``/``data.source`` are relative to the config file's folder."""
+    updates = {}
+    for key in ("path", "source"):
+        value = getattr(config.data, key)
+        if value and "://" not in value and not Path(value).is_absolute():
+            updates[key] = os.path.normpath(base / value)
+    if not updates:
+        return config
+    return config.model_copy(update={"data": config.data.model_copy(update=updates)})
+
+
+def config_to_yaml(config: TrainConfig) -> str:
+    """The config as YAML (what the registry stores beside each model)."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
+
+
+def attrition_home() -> Path:
+    """Where models and runs live: ``$ATTRITION_HOME``, default ``./var``."""
+    return Path(os.environ.get("ATTRITION_HOME", "var"))

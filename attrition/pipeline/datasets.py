@@ -1,0 +1,180 @@
+"""Training and test sets: landmark rows (features + labels), entity and time splits.
+
+Honest by construction (shared/QUALITY.md):
+
+- features at each as-of use only data up to it (the feature engine guarantees it);
+- the last ``landmarks.holdout`` as-of months are the test period; training rows come
+  from earlier as-of months and their outcomes are censored at the first test as-of,
+  so no outcome from the test period is used in training;
+- entities are split by a seeded hash of their id: an entity is either a training or a
+  test entity, never both, whatever the as-of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from attrition.config import TrainConfig
+from attrition.contracts import BankData
+from attrition.errors import ConfigError
+from attrition.features import CATALOGUE_VERSION, build_features
+from attrition.labels import OutflowDefinition, client_outflow_labels, rm_resignation_labels
+
+DURATION, EVENT, VALUE = "duration", "event", "value_at_risk"
+
+
+@dataclass(frozen=True)
+class SurvivalSets:
+    """Train and test frames: features, ``duration``, ``event`` and ``value_at_risk``.
+
+    ``value_at_risk`` is what an event costs, for the business metric: the AUM that
+    left for a client outflow, 1 for an RM resignation or a flat-table event.
+    """
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    feature_names: list[str]
+    groups: np.ndarray  # entity id of every training row, for grouped early stopping
+    train_as_of: list[str]
+    test_as_of: list[str]
+    catalogue_version: str | None
+
+
+def landmark_months(
+    last_month: pd.Period, config: TrainConfig
+) -> tuple[list[pd.Period], list[pd.Period]]:
+    """Training and test as-of months (see :class:`attrition.config.LandmarkConfig`)."""
+    lm = config.landmarks
+    gap = lm.gap if lm.gap is not None else int(np.ceil(max(config.horizons)))
+    latest = last_month - gap
+    months = [latest - lm.step * k for k in reversed(range(lm.count))]
+    return months[: lm.count - lm.holdout], months[lm.count - lm.holdout :]
+
+
+def is_test_entity(ids: pd.Index | np.ndarray, *, fraction: float, seed: int) -> np.ndarray:
+    """Stable seeded assignment of entities to the test side (same id, same side)."""
+    values = np.asarray(pd.Index(ids).astype(str), dtype=object)
+    h = pd.util.hash_array(values, hash_key=f"attrition{seed:07d}"[:16])
+    return (h / np.float64(2**64)) < fraction
+
+
+def _labels(data: BankData, config: TrainConfig, as_of: list[pd.Period]) -> pd.DataFrame:
+    if config.target == "client_outflow":
+        o = config.outflow
+        lab = client_outflow_labels(
+            data, as_of, OutflowDefinition(o.drop, o.reference_months, o.min_aum)
+        )
+        return lab.assign(**{VALUE: lab["event_aum"]})[[DURATION, EVENT, VALUE]]
+    lab = rm_resignation_labels(data, as_of)
+    return lab.assign(**{VALUE: 1.0})[[DURATION, EVENT, VALUE]]
+
+
+def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
+    """Landmark training and test sets for a bank target."""
+    entity = config.entity
+    train_m, test_m = landmark_months(data.last_month, config)
+    first_month = data["monthly_balances"]["month"].min()
+    if train_m[0] < first_month + 2:
+        raise ConfigError(
+            f"landmarks reach back to {train_m[0]}, before the data has 3 months of history "
+            f"(it starts {first_month}); lower landmarks.count or landmarks.step"
+        )
+    frames = []
+    for months in (train_m, test_m):
+        X = build_features(data, entity, months)
+        frames.append(X.join(_labels(data, config, months), how="inner"))
+    train, test = frames
+    id_level = train.index.names[0]
+    in_test = is_test_entity(
+        train.index.get_level_values(id_level),
+        fraction=config.split.test_fraction,
+        seed=config.seed,
+    )
+    train = train[~in_test]
+    in_test = is_test_entity(
+        test.index.get_level_values(id_level), fraction=config.split.test_fraction, seed=config.seed
+    )
+    test = test[in_test]
+    # outcomes of training rows are only seen up to the first test as-of
+    cut = np.array([test_m[0].ordinal - p.ordinal for p in train.index.get_level_values("as_of")])
+    late = train[DURATION].to_numpy() > cut
+    train = train.assign(
+        **{
+            DURATION: np.minimum(train[DURATION].to_numpy(), cut),
+            EVENT: train[EVENT].to_numpy() & ~late,
+        }
+    )
+    features = [c for c in train.columns if c not in (DURATION, EVENT, VALUE)]
+    _check_sets(train, test, config)
+    return SurvivalSets(
+        train=train,
+        test=test,
+        feature_names=features,
+        groups=train.index.get_level_values(id_level).astype(str).to_numpy(),
+        train_as_of=[str(m) for m in train_m],
+        test_as_of=[str(m) for m in test_m],
+        catalogue_version=CATALOGUE_VERSION,
+    )
+
+
+def flat_sets(frame: pd.DataFrame, config: TrainConfig) -> SurvivalSets:
+    """Entity-split training and test sets for flat-table mode (no time axis)."""
+    d = config.data
+    features = (
+        list(d.features)
+        if d.features
+        else [c for c in frame.columns if c not in (d.id, d.duration, d.event)]
+    )
+    df = frame.set_index(d.id)[features].assign(
+        **{
+            DURATION: frame[d.duration].to_numpy(float),
+            EVENT: frame[d.event].to_numpy().astype(bool),
+            VALUE: 1.0,
+        }
+    )
+    for c in d.categorical:
+        df[c] = df[c].astype(str).astype("category")
+    test_mask = is_test_entity(df.index, fraction=config.split.test_fraction, seed=config.seed)
+    train, test = df[~test_mask], df[test_mask]
+    _check_sets(train, test, config)
+    return SurvivalSets(
+        train=train,
+        test=test,
+        feature_names=features,
+        groups=train.index.astype(str).to_numpy(),
+        train_as_of=[],
+        test_as_of=[],
+        catalogue_version=None,
+    )
+
+
+def _check_sets(train: pd.DataFrame, test: pd.DataFrame, config: TrainConfig) -> None:
+    problems = []
+    for part, df in (("training", train), ("test", test)):
+        if len(df) == 0:
+            problems.append(f"the {part} set is empty")
+        elif not df[EVENT].any():
+            problems.append(f"the {part} set has no events")
+    if problems:
+        raise ConfigError(
+            f"cannot train {config.name!r}: "
+            + "; ".join(problems)
+            + " (more data, more landmarks.count, or another split.test_fraction)"
+        )
+
+
+def load_sets(config: TrainConfig) -> SurvivalSets:
+    """Read the configured data and build the training and test sets."""
+    if config.target == "flat":
+        from attrition.io import load_flat
+
+        frame = load_flat(config.data.path, config.data.flat_spec(), table=config.data.table)
+        return flat_sets(frame, config)
+    if not config.data.source:
+        raise ConfigError(f"config {config.name!r} names no data.source; pass --source DIR_OR_URL")
+    from attrition.io import load_bank
+
+    return bank_sets(load_bank(config.data.source), config)

@@ -1,0 +1,97 @@
+"""The model registry: atomic versioned folders, references, refusals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from attrition.registry import REGISTRY_FORMAT, ModelRegistry, RegistryError
+from survival.cox import CoxPHSurvival
+
+
+@pytest.fixture
+def fitted():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "x": rng.normal(size=200),
+            "duration": rng.integers(1, 12, 200),
+            "event": rng.integers(0, 2, 200),
+        }
+    )
+    return CoxPHSurvival().fit(df), df
+
+
+def _register(reg, model, **meta):
+    return reg.register(
+        "m",
+        model=model,
+        config_yaml="name: m\n",
+        metadata={"feature_names": ["x"], "catalogue_version": "c1", **meta},
+        metrics=pd.DataFrame({"model": ["model:coxph"], "c_harrell": [0.6]}),
+    )
+
+
+def test_versions_grow_and_name_alone_means_latest(tmp_path, fitted):
+    reg = ModelRegistry(tmp_path)
+    first = _register(reg, fitted[0])
+    second = _register(reg, fitted[0])
+    assert (first.version, second.version) == (1, 2)
+    assert reg.get("m").version == 2
+    assert reg.get("m@1").version == 1
+    assert [r.ref for r in reg.records()] == ["m@1", "m@2"]
+    meta = json.loads((second.path / "metadata.json").read_text())
+    assert meta["format"] == REGISTRY_FORMAT and "library_versions" in meta and meta["created_at"]
+
+
+def test_loaded_model_predicts_exactly_as_saved(tmp_path, fitted):
+    model, df = fitted
+    rec = _register(ModelRegistry(tmp_path), model)
+    pd.testing.assert_frame_equal(
+        rec.load_model().predict_survival(df, [3, 6]), model.predict_survival(df, [3, 6])
+    )
+
+
+def test_failed_write_leaves_no_version_behind(tmp_path, fitted):
+    reg = ModelRegistry(tmp_path)
+
+    class Broken:
+        def save(self, path):
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        _register(reg, Broken())
+    assert reg.names() == []
+    assert list((tmp_path / "models" / "m").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("ref", "match"),
+    [
+        pytest.param("nope", "no model named 'nope'", id="name"),
+        pytest.param("m@7", "has no version '7'; versions: 1", id="version"),
+    ],
+)
+def test_unknown_references_are_named(tmp_path, fitted, ref, match):
+    reg = ModelRegistry(tmp_path)
+    _register(reg, fitted[0])
+    with pytest.raises(RegistryError, match=match):
+        reg.get(ref)
+
+
+def test_model_from_a_newer_registry_format_is_refused(tmp_path, fitted):
+    rec = _register(ModelRegistry(tmp_path), fitted[0], format=REGISTRY_FORMAT + 1)
+    with pytest.raises(RegistryError, match="newer than this library reads"):
+        ModelRegistry(tmp_path).get(rec.ref).load_model()
+
+
+def test_model_trained_with_other_features_is_refused(tmp_path, fitted):
+    rec = _register(ModelRegistry(tmp_path), fitted[0])
+    rec.check_features(["x", "y"], "c1")
+    with pytest.raises(RegistryError, match="feature catalogue c1, this library builds c2"):
+        rec.check_features(["x"], "c2")
+    with pytest.raises(RegistryError, match="not built now: \\['x'\\]"):
+        rec.check_features(["y"], "c1")
