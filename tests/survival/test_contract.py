@@ -32,7 +32,7 @@ def fitted(request, frame_factory):
 
 
 def test_fit_returns_self_and_clone_keeps_params(fitted):
-    name, model, df = fitted
+    name, _, df = fitted
     fresh = _model(name)
     assert fresh.fit(df) is fresh
     twin = clone(fresh)
@@ -123,7 +123,7 @@ def test_bad_durations_and_events_are_named(name, survival_frame):
     bad = survival_frame.copy()
     bad.loc[bad.index[0], "duration"] = -1
     bad.loc[bad.index[1], "event"] = 2
-    with pytest.raises(SurvivalDataError, match="non-positive.*id0000.*not 0/1.*id0001"):
+    with pytest.raises(SurvivalDataError, match=r"non-positive.*id0000.*not 0/1.*id0001"):
         _model(name).fit(bad)
 
 
