@@ -5,6 +5,7 @@ Heavy imports happen inside commands so that ``attrition --help`` stays fast.
 
 from __future__ import annotations
 
+import sys
 import time
 from enum import StrEnum
 from pathlib import Path
@@ -25,7 +26,8 @@ app = typer.Typer(
     add_completion=False,
 )
 console = Console(stderr=True)
-out_console = Console()
+# wide tables stay readable when piped to a file or a log
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 
 class Entity(StrEnum):

@@ -64,9 +64,7 @@ class Interval:
         low_open = self.closed in ("right", "neither")
         high_open = self.closed in ("left", "neither")
         below = self.low is not None and (value < self.low or (low_open and value == self.low))
-        above = self.high is not None and (
-            value > self.high or (high_open and value == self.high)
-        )
+        above = self.high is not None and (value > self.high or (high_open and value == self.high))
         return not (below or above)
 
     def __str__(self) -> str:
@@ -189,6 +187,48 @@ def split_survival_frame(
     if X.shape[1] == 0:
         raise SurvivalDataError("the survival frame has no feature columns")
     return X, dur, ev.astype(bool)
+
+
+# fewer rows (or groups) than this and no validation set is held out
+MIN_VALIDATION_UNITS = 10
+
+
+def validation_split(
+    n: int, groups: Any = None, *, fraction: float, seed: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted train and validation row positions for early stopping.
+
+    With ``groups`` (e.g. entity ids, one per row) whole groups go to one side, so an
+    entity seen in training never scores its own validation loss. ``fraction == 0``, or
+    fewer than 10 rows or groups, gives no validation rows.
+
+    Raises
+    ------
+    SurvivalDataError
+        If ``groups`` does not have one value per row.
+    """
+    from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
+
+    everything, nothing = np.arange(n), np.zeros(0, dtype=np.int64)
+    if fraction == 0:
+        return everything, nothing
+    rng = None if seed is None else int(seed) % 2**32
+    if groups is not None:
+        g = np.asarray(groups)
+        if len(g) != n:
+            raise SurvivalDataError(
+                f"groups has {len(g)} values for {n} rows; pass one group id per row"
+            )
+        if np.unique(g).size < MIN_VALIDATION_UNITS:
+            return everything, nothing
+        splitter: Any = GroupShuffleSplit(n_splits=1, test_size=fraction, random_state=rng)
+        train, val = next(splitter.split(everything, groups=g))
+    else:
+        if n < MIN_VALIDATION_UNITS:
+            return everything, nothing
+        splitter = ShuffleSplit(n_splits=1, test_size=fraction, random_state=rng)
+        train, val = next(splitter.split(everything))
+    return np.sort(train), np.sort(val)
 
 
 def check_feature_frame(X: pd.DataFrame, feature_names: Sequence[str]) -> pd.DataFrame:

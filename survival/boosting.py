@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 import xgboost as xgb
 from sklearn.base import BaseEstimator
-from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 from sklearn.utils.validation import check_is_fitted
 
 from survival.base import (
@@ -38,13 +37,13 @@ from survival.base import (
     REAL_NONNEG,
     SEED,
     Interval,
-    SurvivalDataError,
     SurvivalMixin,
     check_horizons,
     split_survival_frame,
     step_function_at,
     survival_frame,
     validate_params,
+    validation_split,
 )
 from survival.encoding import TabularEncoder
 
@@ -186,21 +185,11 @@ class GradientBoostedCoxSurvival(SurvivalMixin, BaseEstimator):
         params = self._params()
         rounds = int(self.n_estimators)
         self.validation_history_: list[float] = []
-        if self.early_stopping_rounds is not None and len(t) >= 50:
-            if groups is not None:
-                g = np.asarray(groups)
-                if len(g) != len(t):
-                    raise SurvivalDataError(f"groups has {len(g)} values for {len(t)} rows")
-                splitter: Any = GroupShuffleSplit(
-                    n_splits=1, test_size=self.validation_fraction, random_state=self.seed
-                )
-                tr, va = next(splitter.split(Z, groups=g))
-            else:
-                splitter = ShuffleSplit(
-                    n_splits=1, test_size=self.validation_fraction, random_state=self.seed
-                )
-                tr, va = next(splitter.split(Z))
-            if e[tr].any() and e[va].any():
+        if self.early_stopping_rounds is not None:
+            tr, va = validation_split(
+                len(t), groups, fraction=float(self.validation_fraction), seed=self.seed
+            )
+            if len(va) and e[tr].any() and e[va].any():
                 dtr = xgb.DMatrix(Z[tr], label=self._label(t[tr], e[tr]), missing=np.nan)
                 dva = xgb.DMatrix(Z[va], label=self._label(t[va], e[va]), missing=np.nan)
                 log: dict[str, Any] = {}

@@ -10,11 +10,16 @@ training set, as scikit-survival does.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from attrition.pipeline.datasets import DURATION, EVENT, VALUE, load_sets
+from attrition.registry import ModelRecord, ModelRegistry
+from survival.base import SurvivalDataError
 from survival.metrics import (
     brier_score,
     calibration_at,
@@ -25,8 +30,13 @@ from survival.metrics import (
     integrated_brier_score,
 )
 
-from attrition.pipeline.datasets import DURATION, EVENT, VALUE, load_sets
-from attrition.registry import ModelRecord, ModelRegistry
+
+def _or_nan(compute: Callable[[], Any]) -> Any:
+    """A metric that is undefined on this holdout (e.g. no event by a horizon) is NaN."""
+    try:
+        return compute()
+    except SurvivalDataError:
+        return np.nan
 
 
 def evaluable_horizons(
@@ -70,22 +80,32 @@ def holdout_metrics(
     rows = []
     for j, h in enumerate(hs):
         risk = 1.0 - surv[:, j]
-        auc, _ = cumulative_dynamic_auc(t_tr, e_tr, t_te, e_te, risk, np.asarray([h]))
-        cal = calibration_at(t_te, e_te, risk, h)
-        shares = captured_share(t_te, e_te, value, risk, h, top=top)
+        shares = _or_nan(lambda r=risk, h=h: captured_share(t_te, e_te, value, r, h, top=top))
         rows.append(
             {
                 "horizon": h,
-                "c_harrell": concordance_index_harrell(t_te, e_te, risk)[0],
-                "c_uno": concordance_index_uno(t_tr, e_tr, t_te, e_te, risk, tau=h)[0],
-                "auc": float(np.asarray(auc).ravel()[0]),
+                "c_harrell": _or_nan(lambda r=risk: concordance_index_harrell(t_te, e_te, r)[0]),
+                "c_uno": _or_nan(
+                    lambda r=risk, h=h: concordance_index_uno(t_tr, e_tr, t_te, e_te, r, tau=h)[0]
+                ),
+                "auc": _or_nan(
+                    lambda r=risk, h=h: cumulative_dynamic_auc(
+                        t_tr, e_tr, t_te, e_te, r, np.asarray([h])
+                    )[0][0]
+                ),
                 "brier": float(briers[j]),
-                "ece": cal.ece,
-                **{f"captured_top{round(k * 100)}": shares[k] for k in top},
+                "ece": _or_nan(lambda r=risk, h=h: calibration_at(t_te, e_te, r, h).ece),
+                **{
+                    f"captured_top{round(k * 100)}": (
+                        shares[k] if isinstance(shares, dict) else np.nan
+                    )
+                    for k in top
+                },
                 "ibs": ibs,
                 "predict_s": predict_s,
                 "n_test": len(test),
                 "events_test": int(e_te.sum()),
+                "events_by_horizon": int((e_te & (t_te <= h)).sum()),
             }
         )
     return pd.DataFrame(rows)

@@ -133,6 +133,7 @@ def test_bad_durations_and_events_are_named(name, survival_frame):
         pytest.param("coxph", {"penalizer": -1.0}, "'penalizer' must be", id="coxph"),
         pytest.param("weibull_aft", {"l1_ratio": 2.0}, "'l1_ratio' must be", id="weibull"),
         pytest.param("xgb_cox", {"learning_rate": 0.0}, "'learning_rate' must be", id="xgb"),
+        pytest.param("logistic_hazard", {"dropout": 1.0}, "'dropout' must be", id="nn"),
     ],
 )
 def test_bad_hyperparameters_are_rejected_at_fit(name, params, match, survival_frame):
