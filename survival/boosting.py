@@ -179,7 +179,7 @@ class GradientBoostedCoxSurvival(SurvivalMixin, BaseEstimator):
         self.duration_col_, self.event_col_ = duration_col, event_col
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.encoder_ = TabularEncoder(
-            categorical=tuple(self.categorical), impute=False, standardize=False
+            categorical=tuple(self.categorical), impute=False, clip=None, standardize=False
         ).fit(X)
         Z = self.encoder_.transform(X).to_numpy(dtype=np.float32)
         params = self._params()

@@ -40,6 +40,9 @@ class CoxPHSurvival(SurvivalMixin, BaseEstimator):
         Strength of the elastic-net penalty on the (standardised) coefficients.
     l1_ratio : float in [0, 1], default 0.0
         0 = ridge, 1 = lasso.
+    clip : float or None, default 0.005
+        Winsorise numeric features at these training quantiles (None: no clipping; see
+        :class:`~survival.encoding.TabularEncoder`).
     categorical : tuple of str
         Extra columns to one-hot encode although numeric.
 
@@ -57,13 +60,20 @@ class CoxPHSurvival(SurvivalMixin, BaseEstimator):
     _parameter_constraints: ClassVar[dict[str, list[object]]] = {
         "penalizer": [REAL_NONNEG],
         "l1_ratio": [Interval(Real, 0.0, 1.0, "both")],
+        "clip": [Interval(Real, 0.0, 0.5, "left"), None],
     }
 
     def __init__(
-        self, penalizer: float = 0.1, *, l1_ratio: float = 0.0, categorical: tuple[str, ...] = ()
+        self,
+        penalizer: float = 0.1,
+        *,
+        l1_ratio: float = 0.0,
+        clip: float | None = 0.005,
+        categorical: tuple[str, ...] = (),
     ) -> None:
         self.penalizer = penalizer
         self.l1_ratio = l1_ratio
+        self.clip = clip
         self.categorical = categorical
 
     def fit(
@@ -74,7 +84,7 @@ class CoxPHSurvival(SurvivalMixin, BaseEstimator):
         X, t, e = split_survival_frame(df, duration_col, event_col)
         self.duration_col_, self.event_col_ = duration_col, event_col
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.encoder_ = TabularEncoder(categorical=tuple(self.categorical)).fit(X)
+        self.encoder_ = TabularEncoder(categorical=tuple(self.categorical), clip=self.clip).fit(X)
         Z = self.encoder_.transform(X)
         Z = Z.loc[:, Z.std(ddof=0).to_numpy() > 0]  # constant columns carry no information
         self.columns_ = list(Z.columns)

@@ -39,6 +39,11 @@ def _or_nan(compute: Callable[[], Any]) -> Any:
         return np.nan
 
 
+def _through(h: float) -> float:
+    # Uno's C counts pairs with T_i < tau; events *at* the horizon belong in it
+    return float(np.nextafter(h, np.inf))
+
+
 def evaluable_horizons(
     horizons: tuple[float, ...], train: pd.DataFrame, test: pd.DataFrame
 ) -> list[float]:
@@ -86,7 +91,9 @@ def holdout_metrics(
                 "horizon": h,
                 "c_harrell": _or_nan(lambda r=risk: concordance_index_harrell(t_te, e_te, r)[0]),
                 "c_uno": _or_nan(
-                    lambda r=risk, h=h: concordance_index_uno(t_tr, e_tr, t_te, e_te, r, tau=h)[0]
+                    lambda r=risk, h=h: concordance_index_uno(
+                        t_tr, e_tr, t_te, e_te, r, tau=_through(h)
+                    )[0]
                 ),
                 "auc": _or_nan(
                     lambda r=risk, h=h: cumulative_dynamic_auc(
