@@ -76,12 +76,18 @@ def holdout_metrics(
     t_te = test[DURATION].to_numpy(float)
     e_te = test[EVENT].to_numpy(bool)
     value = test[VALUE].to_numpy(float)
-    ibs = (
-        integrated_brier_score(t_tr, e_tr, t_te, e_te, surv, np.asarray(hs))
-        if len(hs) > 1
-        else np.nan
-    )
-    _, briers = brier_score(t_tr, e_tr, t_te, e_te, surv, np.asarray(hs))
+    # Brier scores need each time inside the test follow-up; the IBS spans those that are
+    lo, hi = t_te.min(), t_te.max()
+    inside = [j for j, h in enumerate(hs) if lo <= h < hi]
+    briers = np.full(len(hs), np.nan)
+    ibs = np.nan
+    if inside:
+        _, b = brier_score(t_tr, e_tr, t_te, e_te, surv[:, inside], np.asarray(hs)[inside])
+        briers[inside] = b
+    if len(inside) > 1:
+        ibs = integrated_brier_score(
+            t_tr, e_tr, t_te, e_te, surv[:, inside], np.asarray(hs)[inside]
+        )
     rows = []
     for j, h in enumerate(hs):
         risk = 1.0 - surv[:, j]

@@ -9,12 +9,22 @@ from typer.testing import CliRunner
 from attrition.cli import app
 
 runner = CliRunner()
-COMMANDS = ["generate", "validate", "features", "demo"]
+COMMANDS = [
+    "generate",
+    "validate",
+    "features",
+    "demo",
+    "train",
+    "evaluate",
+    "models",
+    "models list",
+    "models show",
+]
 
 
 @pytest.mark.parametrize("command", [None, *COMMANDS])
 def test_every_command_has_help(command):
-    args = [command, "--help"] if command else ["--help"]
+    args = [*command.split(), "--help"] if command else ["--help"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "Usage" in result.output
@@ -98,3 +108,34 @@ def test_validate_of_missing_directory_is_a_plain_error(tmp_path):
     result = runner.invoke(app, ["validate", str(tmp_path / "nope")])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
+
+
+def test_train_evaluate_and_list_models_from_the_flat_example(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
+    config = Path(__file__).resolve().parents[2] / "configs" / "flat_rossi.yaml"
+    result = runner.invoke(app, ["train", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "baseline:coxph" in result.output and "model:ensemble" in result.output
+    assert (tmp_path / "models" / "flat_rossi" / "v1" / "model.pkl").exists()
+
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code == 0 and "flat_rossi@1" in result.output
+    result = runner.invoke(app, ["models", "show", "flat_rossi@1"])
+    assert result.exit_code == 0 and "data_fingerprint" in result.output
+
+    result = runner.invoke(app, ["evaluate", "--model", "flat_rossi"])
+    assert result.exit_code == 0, result.output
+    assert "flat_rossi@1" in result.output
+
+    result = runner.invoke(app, ["evaluate", "--model", "flat_rossi@9"])
+    assert result.exit_code == 1 and "has no version '9'" in result.output
+
+
+def test_train_with_a_bad_config_names_the_key(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ntarget: churn\nmodel: {type: coxph}\n")
+    result = runner.invoke(app, ["train", "--config", str(bad)])
+    assert result.exit_code == 1
+    assert "target" in result.output and "churn" in result.output
