@@ -4,7 +4,10 @@ Client asset outflow (defaults): reference = mean ``aum`` over the 3 month-ends 
 at the as-of month; the event is the first later month-end whose ``aum`` is at most
 ``(1 - drop) x reference``, or the month of ``closed_date``, whichever comes first.
 Clients whose reference is under ``min_aum`` are not in the population. Censored at
-the last month with data.
+the last month with data. A client whose as-of month-end ``aum`` is already at or
+below the threshold has moved the money out by the as-of date: it is not at risk and
+not in the population (otherwise the next month would count as a new "event" that has
+in fact already happened).
 
 RM resignation: ``exit_type = voluntary`` at ``exit_date``; an involuntary exit
 censors at its month and is reported in ``event_type`` as a competing risk.
@@ -107,13 +110,18 @@ def client_outflow_labels(
         ref_rows = (month_ord <= t) & (month_ord > t - d.reference_months)
         ref_sum = np.bincount(codes[ref_rows], weights=aum[ref_rows], minlength=n)
         ref_cnt = np.bincount(codes[ref_rows], minlength=n)
+        now = month_ord == t
         has_now = np.zeros(n, bool)
-        has_now[codes[month_ord == t]] = True
+        has_now[codes[now]] = True
+        aum_now = np.full(n, np.nan)
+        aum_now[codes[now]] = aum[now]
         with np.errstate(invalid="ignore", divide="ignore"):
             ref = ref_sum / ref_cnt
         in_pop = (
             has_now
             & (ref >= d.min_aum)
+            # already at or below the threshold at the as-of: the outflow has happened
+            & (aum_now > (1 - d.drop) * ref)
             & (opened <= np.datetime64(_month_end(p)))
             & (closed_ord > t)
             & (last_ord > t)

@@ -61,8 +61,9 @@ def table(rows: list[dict], columns: list[str]) -> None:
         cells = []
         for c in columns:
             v = r.get(c, "")
-            cells.append(
-                f"{v:,.1f}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int) else str(v)
-            )
+            if isinstance(v, float):
+                cells.append(f"{v:.3f}" if abs(v) < 10 else f"{v:,.1f}")
+            else:
+                cells.append(f"{v:,}" if isinstance(v, int) else str(v))
         print("| " + " | ".join(cells) + " |")
     print()

@@ -127,30 +127,43 @@ def main() -> None:
         if n > 100_000:
             base = OUT / "bank_100000"
             run_case(MAKE.format(out=str(base), n=100_000))
-            run_case(TILE.format(src=str(base), out=str(src), copies=n // 100_000,
-                                 skip=("transactions",)))
+            run_case(
+                TILE.format(
+                    src=str(base), out=str(src), copies=n // 100_000, skip=("transactions",)
+                )
+            )
         else:
             run_case(MAKE.format(out=str(src), n=n))
         r = run_case(RUN.format(src=str(src), sequences=n <= 100_000))
         total = r["client_s"] + r["rm_s"]
-        rows.append({
-            "clients (start)": n, "balance rows": r["balance_rows"],
-            "transactions": r["transaction_rows"], "scored clients": r["n_clients"],
-            "RMs": r["n_rms"], "features (client/RM)": f"{r['client_features']}/{r['rm_features']}",
-            "load+validate s": r["load_s"],
-            "client features s": r["client_s"], "RM features s": r["rm_s"],
-            "features total s": total,
-            "12-month sequences s": r.get("sequences_s", "n/a"),
-            "peak MB (load + features)": r["peak_rss_mb"],
-        })
+        rows.append(
+            {
+                "clients (start)": n,
+                "balance rows": r["balance_rows"],
+                "transactions": r["transaction_rows"],
+                "scored clients": r["n_clients"],
+                "RMs": r["n_rms"],
+                "features (client/RM)": f"{r['client_features']}/{r['rm_features']}",
+                "load+validate s": r["load_s"],
+                "client features s": r["client_s"],
+                "RM features s": r["rm_s"],
+                "features total s": total,
+                "12-month sequences s": r.get("sequences_s", "n/a"),
+                "peak MB (load + features)": r["peak_rss_mb"],
+            }
+        )
         if n <= 100_000:
             c = run_case(COMPARE.format(src=str(src)))
-            compare.append({
-                "clients": n, "rows compared": c["rows"], "engine s": c["engine_s"],
-                "plain pandas s": c["pandas_s"],
-                "pandas / engine": f"{c['pandas_s'] / c['engine_s']:.1f}x",
-                "max abs diff": f"{c['max_abs_diff']:.1e}",
-            })
+            compare.append(
+                {
+                    "clients": n,
+                    "rows compared": c["rows"],
+                    "engine s": c["engine_s"],
+                    "plain pandas s": c["pandas_s"],
+                    "pandas / engine": f"{c['pandas_s'] / c['engine_s']:.1f}x",
+                    "max abs diff": f"{c['max_abs_diff']:.1e}",
+                }
+            )
     print("One as-of month.\n")
     table(rows, list(rows[0]))
     print("Same three balance features, engine vs plain pandas groupby/rolling:\n")

@@ -58,15 +58,17 @@ def _metrics(model: Any, sets: Any, horizons: tuple[float, ...]) -> dict[str, fl
 
     m = holdout_metrics(model, sets.train, sets.test, sets.feature_names, horizons)
     by_h = m.set_index("horizon")
-    h_small, h_mid = sorted(by_h.index)[:2] if len(by_h) > 1 else (by_h.index[0],) * 2
+    hs = sorted(by_h.index)
+    # bank targets are read at 3 and 6 months; a flat table at its first two horizons
+    a, b = (3.0, 6.0) if 3.0 in hs and 6.0 in hs else (hs[0], hs[min(1, len(hs) - 1)])
     return {
-        "C Harrell": by_h.loc[h_small, "c_harrell"],
-        f"C Uno @{h_small:g}": by_h.loc[h_small, "c_uno"],
-        f"AUC @{h_small:g}": by_h.loc[h_small, "auc"],
-        f"AUC @{h_mid:g}": by_h.loc[h_mid, "auc"],
+        f"C Harrell (risk@{a:g})": by_h.loc[a, "c_harrell"],
+        f"C Uno @{a:g}": by_h.loc[a, "c_uno"],
+        f"AUC @{a:g}": by_h.loc[a, "auc"],
+        f"AUC @{b:g}": by_h.loc[b, "auc"],
         "IBS": by_h["ibs"].iloc[0],
-        f"ECE @{h_small:g}": by_h.loc[h_small, "ece"],
-        "top10% captured": by_h.loc[h_small, "captured_top10"],
+        f"ECE @{a:g}": by_h.loc[a, "ece"],
+        f"top10% captured @{a:g}": by_h.loc[a, "captured_top10"],
         "predict s": by_h["predict_s"].iloc[0],
     }
 
@@ -168,71 +170,114 @@ def _run(sets: Any, horizons: tuple[float, ...], models: dict[str, Any]) -> list
         model.fit(frame, duration_col=DURATION, event_col=EVENT, **kwargs)
         fit_s = time.perf_counter() - t0
         rows.append({"model": label, **_metrics(model, sets, horizons), "fit s": fit_s})
-        print(f"  {label}: done in {fit_s:.1f}s", flush=True)
+        print(f"  {label}: fitted in {fit_s:.1f}s", flush=True)
     return rows
+
+
+def _aggregate(runs: list[list[dict]]) -> list[dict]:
+    """Mean ± sd over repeats, per model and metric."""
+    out = []
+    for i, first in enumerate(runs[0]):
+        row: dict[str, Any] = {"model": first["model"]}
+        for key in first:
+            if key == "model":
+                continue
+            vals = np.array([run[i][key] for run in runs], dtype=float)
+            if key.endswith(" s"):
+                row[key] = float(np.nanmean(vals))
+            elif len(vals) > 1:
+                row[key] = f"{np.nanmean(vals):.3f} ± {np.nanstd(vals, ddof=1):.3f}"
+            else:
+                row[key] = float(vals[0])
+        out.append(row)
+    return out
+
+
+def _section(
+    title: str, make_sets: Any, horizons: tuple[float, ...], seeds: list[int], make_models: Any
+) -> None:
+    runs = []
+    for seed in seeds:
+        sets = make_sets(seed)
+        if seed == seeds[0]:
+            print(
+                f"## {title}: {len(sets.train):,} training rows "
+                f"({int(sets.train['event'].sum()):,} events), {len(sets.test):,} test rows, "
+                f"{len(sets.feature_names)} features; mean ± sd over {len(seeds)} entity "
+                f"splits (seeds {seeds[0]}..{seeds[-1]})",
+                flush=True,
+            )
+        runs.append(_run(sets, horizons, make_models(seed)))
+    print()
+    rows = _aggregate(runs)
+    table(rows, list(rows[0]))
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=20_000)
+    ap.add_argument(
+        "--rm-clients",
+        type=int,
+        default=100_000,
+        help="clients of the bank used for RM resignation (it needs many RMs)",
+    )
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--repeats", type=int, default=3, help="entity splits per bank target")
+    ap.add_argument("--flat-repeats", type=int, default=10, help="splits of the Rossi data")
     ap.add_argument("--skip-rsf", action="store_true")
     args = ap.parse_args()
+
+    from pathlib import Path
 
     from attrition.config import load_config
     from attrition.pipeline.datasets import bank_sets, load_sets
     from attrition.synthetic import generate_bank
     from survival.catalog import make_model
 
-    def ours(seed: int) -> dict[str, Any]:
-        out = {}
+    def models_for(seed: int, oracle: Any = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"anchor: lifelines CoxPHFitter": _Lifelines()}
+        if not args.skip_rsf:
+            out["anchor: sksurv RandomSurvivalForest"] = _RSF(seed)
         for name, params in OURS.items():
             p = dict(params)
             if name in ("xgb_cox", "logistic_hazard"):
                 p["seed"] = seed
             out[f"ours: {name}"] = make_model(name, p)
+        if oracle is not None:
+            out["oracle: true hazard"] = oracle
         return out
 
     header("Model quality vs anchors and oracle (attrition train's folds)")
-    t0 = time.perf_counter()
-    bank = generate_bank(args.clients, seed=args.seed)
-    print(
-        f"synthetic bank: {args.clients:,} clients, seed {args.seed}, "
-        f"{time.perf_counter() - t0:.0f}s\n",
-        flush=True,
-    )
-    for target, id_col, truth in (
-        ("client_outflow", "client_id", "client_hazard"),
-        ("rm_resignation", "rm_id", "rm_hazard"),
+    seeds = [args.seed + r for r in range(args.repeats)]
+    for target, id_col, truth, n in (
+        ("client_outflow", "client_id", "client_hazard", args.clients),
+        ("rm_resignation", "rm_id", "rm_hazard", args.rm_clients),
     ):
-        cfg = _config(target, args.seed)
-        sets = bank_sets(bank.data, cfg)
+        t0 = time.perf_counter()
+        bank = generate_bank(n, seed=args.seed)
         print(
-            f"## {target}: {len(sets.train):,} training rows ({int(sets.train['event'].sum()):,} "
-            f"events), {len(sets.test):,} test rows, {len(sets.feature_names)} features",
+            f"synthetic bank: {n:,} clients, {len(bank.data['rms']):,} RMs, bank seed "
+            f"{args.seed}, generated in {time.perf_counter() - t0:.0f}s",
             flush=True,
         )
-        models = {"anchor: lifelines CoxPHFitter": _Lifelines()}
-        if not args.skip_rsf:
-            models["anchor: sksurv RandomSurvivalForest"] = _RSF(args.seed)
-        models.update(ours(args.seed))
-        models["oracle: true hazard"] = _Oracle(bank.truth[truth], id_col)
-        rows = _run(sets, cfg.horizons, models)
-        table(rows, list(rows[0]))
+        oracle = _Oracle(bank.truth[truth], id_col)
+        _section(
+            target,
+            lambda seed, b=bank, t=target: bank_sets(b.data, _config(t, seed)),
+            _config(target, args.seed).horizons,
+            seeds,
+            lambda seed, o=oracle: models_for(seed, o),
+        )
 
-    flat = load_config(
-        __import__("pathlib").Path(__file__).resolve().parents[1] / "configs" / "flat_rossi.yaml"
+    flat = load_config(Path(__file__).resolve().parents[1] / "configs" / "flat_rossi.yaml")
+    _section(
+        "flat: Rossi recidivism",
+        lambda seed: load_sets(flat.model_copy(update={"seed": seed})),
+        flat.horizons,
+        [args.seed + r for r in range(args.flat_repeats)],
+        models_for,
     )
-    sets = load_sets(flat)
-    print(
-        f"## flat: Rossi ({len(sets.train)} training rows, {len(sets.test)} test rows)", flush=True
-    )
-    models = {"anchor: lifelines CoxPHFitter": _Lifelines()}
-    if not args.skip_rsf:
-        models["anchor: sksurv RandomSurvivalForest"] = _RSF(args.seed)
-    models.update(ours(args.seed))
-    rows = _run(sets, flat.horizons, models)
-    table(rows, list(rows[0]))
 
 
 if __name__ == "__main__":

@@ -147,3 +147,9 @@ def test_outflow_definition_rejects_bad_values(bad, match):
 def test_as_of_that_is_not_a_month_is_rejected():
     with pytest.raises(ConfigError, match="not a month"):
         client_outflow_labels(_bank({"001": [1e5] * 4}), "March")
+
+
+def test_a_client_already_below_the_threshold_at_the_as_of_is_not_at_risk():
+    data = _bank({"001": [100e3, 100e3, 30e3, 30e3, 30e3], "002": [100e3] * 5})
+    lab = client_outflow_labels(data, "2024-03")
+    assert list(lab.index.get_level_values("client_id")) == ["002"]
