@@ -52,6 +52,7 @@ test-all: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_features.py
+	$(BIN)/python bench/bench_models.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

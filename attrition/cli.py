@@ -283,7 +283,8 @@ def demo(
     clients: Annotated[int, typer.Option(help="Clients in the synthetic bank.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Run the main job end to end on a synthetic bank and say where everything went."""
+    """Run the main job end to end on a synthetic bank and say where everything went:
+    generate, validate, build features and labels, train the client outflow model."""
     import pandas as pd
 
     from attrition.features import build_features
@@ -331,6 +332,26 @@ def demo(
                 f"{time.perf_counter() - t1:.1f}",
             )
         out_console.print(summary)
+
+        console.rule("4. Train the client outflow model (configs/client_outflow.yaml)")
+        config_path = Path("configs/client_outflow.yaml")
+        if config_path.is_file():
+            from attrition.config import load_config
+            from attrition.pipeline.train import train as run_training
+
+            with console.status("Training") as status:
+                result = run_training(
+                    load_config(config_path),
+                    source=str(bank_dir),
+                    home=str(out),
+                    progress=lambda m: status.update(m),
+                )
+            m = result.metrics
+            out_console.print(_metrics_table(m[m["horizon"] == 3], "holdout metrics at 3 months"))
+            registered = str(result.record.path)
+        else:
+            console.print(f"{config_path} not found (run the demo from the repository root)")
+            registered = "(not trained)"
     except AttritionError as exc:
         raise _fail(exc) from exc
 
@@ -339,6 +360,7 @@ def demo(
     where.add_row("contract tables", str(bank_dir))
     where.add_row("true hazards", str(bank_dir / "truth"))
     where.add_row("features + labels", str(out / "features"))
+    where.add_row("registered model", registered)
     out_console.print(where)
     console.print(
         f"Demo finished in {time.perf_counter() - t0:.0f}s ({pd.Timestamp.now():%Y-%m-%d %H:%M})."

@@ -139,3 +139,8 @@ def test_bad_durations_and_events_are_named(name, survival_frame):
 def test_bad_hyperparameters_are_rejected_at_fit(name, params, match, survival_frame):
     with pytest.raises(InvalidParameterError, match=match):
         make_model(name, params).fit(survival_frame)
+
+
+def test_score_is_harrells_c_on_a_survival_frame(fitted):
+    _, model, df = fitted
+    assert 0.6 < model.score(df) <= 1.0
