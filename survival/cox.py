@@ -23,12 +23,11 @@ from survival.base import (
     Interval,
     SurvivalMixin,
     check_horizons,
-    split_survival_frame,
     step_function_at,
     survival_frame,
     validate_params,
 )
-from survival.encoding import TabularEncoder
+from survival.encoding import lifelines_training_frame
 
 
 class CoxPHSurvival(SurvivalMixin, BaseEstimator):
@@ -81,14 +80,7 @@ class CoxPHSurvival(SurvivalMixin, BaseEstimator):
     ) -> CoxPHSurvival:
         """Fit on ``df``: every column but ``duration_col``/``event_col`` is a feature."""
         validate_params(self)
-        X, t, e = split_survival_frame(df, duration_col, event_col)
-        self.duration_col_, self.event_col_ = duration_col, event_col
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.encoder_ = TabularEncoder(categorical=tuple(self.categorical), clip=self.clip).fit(X)
-        Z = self.encoder_.transform(X)
-        Z = Z.loc[:, Z.std(ddof=0).to_numpy() > 0]  # constant columns carry no information
-        self.columns_ = list(Z.columns)
-        frame = Z.reset_index(drop=True).assign(__t=t, __e=e.astype(int))
+        frame, t = lifelines_training_frame(self, df, duration_col, event_col)
         cph = CoxPHFitter(penalizer=float(self.penalizer), l1_ratio=float(self.l1_ratio))
         cph.fit(frame, duration_col="__t", event_col="__e")
         self.coef_ = cph.params_.copy()

@@ -171,3 +171,30 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self)
         return np.asarray(self.feature_names_out_, dtype=object)
+
+
+def lifelines_training_frame(
+    model: object, df: pd.DataFrame, duration_col: str, event_col: str
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Encode ``df`` for a lifelines fitter and record the fitted encoding on ``model``.
+
+    Sets ``duration_col_``, ``event_col_``, ``feature_names_in_``, ``encoder_`` (a
+    :class:`TabularEncoder` built from ``model.categorical`` and ``model.clip``) and
+    ``columns_`` (encoded columns that vary; a constant carries no information and
+    makes lifelines' Newton steps singular). Returns the frame with the duration in
+    ``"__t"`` and the event in ``"__e"``, and the durations.
+    """
+    from survival.base import split_survival_frame
+
+    X, t, e = split_survival_frame(df, duration_col, event_col)
+    model.duration_col_, model.event_col_ = duration_col, event_col  # type: ignore[attr-defined]
+    model.feature_names_in_ = np.asarray(X.columns, dtype=object)  # type: ignore[attr-defined]
+    encoder = TabularEncoder(
+        categorical=tuple(model.categorical),
+        clip=model.clip,  # type: ignore[attr-defined]
+    ).fit(X)
+    model.encoder_ = encoder  # type: ignore[attr-defined]
+    Z = encoder.transform(X)
+    Z = Z.loc[:, Z.std(ddof=0).to_numpy() > 0]
+    model.columns_ = list(Z.columns)  # type: ignore[attr-defined]
+    return Z.reset_index(drop=True).assign(__t=t, __e=e.astype(int)), t

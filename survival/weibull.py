@@ -19,11 +19,10 @@ from survival.base import (
     Interval,
     SurvivalMixin,
     check_horizons,
-    split_survival_frame,
     survival_frame,
     validate_params,
 )
-from survival.encoding import TabularEncoder
+from survival.encoding import lifelines_training_frame
 
 
 class WeibullAFTSurvival(SurvivalMixin, BaseEstimator):
@@ -71,14 +70,7 @@ class WeibullAFTSurvival(SurvivalMixin, BaseEstimator):
     ) -> WeibullAFTSurvival:
         """Fit on ``df``: every column but ``duration_col``/``event_col`` is a feature."""
         validate_params(self)
-        X, t, e = split_survival_frame(df, duration_col, event_col)
-        self.duration_col_, self.event_col_ = duration_col, event_col
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.encoder_ = TabularEncoder(categorical=tuple(self.categorical), clip=self.clip).fit(X)
-        Z = self.encoder_.transform(X)
-        Z = Z.loc[:, Z.std(ddof=0).to_numpy() > 0]
-        self.columns_ = list(Z.columns)
-        frame = Z.reset_index(drop=True).assign(__t=t, __e=e.astype(int))
+        frame, t = lifelines_training_frame(self, df, duration_col, event_col)
         aft = WeibullAFTFitter(penalizer=float(self.penalizer), l1_ratio=float(self.l1_ratio))
         aft.fit(frame, duration_col="__t", event_col="__e")
         self.params_ = aft.params_.copy()
