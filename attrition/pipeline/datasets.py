@@ -13,6 +13,7 @@ Honest by construction (shared/QUALITY.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -175,6 +176,12 @@ def load_sets(config: TrainConfig) -> SurvivalSets:
         return flat_sets(frame, config)
     if not config.data.source:
         raise ConfigError(f"config {config.name!r} names no data.source; pass --source DIR_OR_URL")
-    from attrition.io import load_bank
+    from attrition.io import is_url, load_bank
 
-    return bank_sets(load_bank(config.data.source), config)
+    source = config.data.source
+    if not is_url(source) and not Path(source).exists():
+        raise ConfigError(
+            f"data source {source} does not exist; write a synthetic bank there with "
+            f"`attrition generate --out {source}` (or `make demo`), or pass --source"
+        )
+    return bank_sets(load_bank(source), config)

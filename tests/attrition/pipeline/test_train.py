@@ -162,3 +162,8 @@ def test_unknown_models_fail_before_reading_data(model, match):
 def test_a_bank_config_without_source_says_how_to_pass_one(tmp_path):
     with pytest.raises(ConfigError, match="pass --source"):
         train(_cfg(), home=str(tmp_path))
+
+
+def test_a_missing_source_directory_says_how_to_create_one(tmp_path):
+    with pytest.raises(ConfigError, match="attrition generate --out"):
+        train(_cfg(data={"source": str(tmp_path / "none")}), home=str(tmp_path))
