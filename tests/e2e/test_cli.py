@@ -117,7 +117,7 @@ def test_train_evaluate_and_list_models_from_the_flat_example(tmp_path, monkeypa
     config = Path(__file__).resolve().parents[2] / "configs" / "flat_rossi.yaml"
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
-    assert "baseline:coxph" in result.output and "model:ensemble" in result.output
+    assert "baseline:coxph" in result.output and "compare:ensemble" in result.output
     assert (tmp_path / "models" / "flat_rossi" / "v1" / "model.pkl").exists()
 
     result = runner.invoke(app, ["models", "list"])

@@ -138,7 +138,7 @@ def test_flat_rossi_config_trains_from_a_clean_checkout(tmp_path):
     result = train(load_config(CONFIGS / "flat_rossi.yaml"), home=str(tmp_path))
     m = result.metrics
     assert set(m["horizon"]) == {13.0, 26.0, 39.0}
-    assert m.loc[m["model"] == "model:ensemble", "c_harrell"].iloc[0] > 0.58
+    assert m.loc[m["model"] == "model:coxph", "c_harrell"].iloc[0] > 0.58
     assert result.sets.train.index.name == "person_id"
     assert not set(result.sets.train.index) & set(result.sets.test.index)
 
