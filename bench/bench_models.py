@@ -153,11 +153,16 @@ class _Oracle:
         as_of = X.index.get_level_values("as_of").asi8
         out = np.ones((len(X), len(horizons)))
         surv = np.ones(len(X))
+        last = np.zeros(len(X))
         k_prev = 0
         for j, h in enumerate(horizons):
             for k in range(k_prev + 1, int(h) + 1):
                 key = pd.MultiIndex.from_arrays([ids, as_of + k])
-                haz = self.h.reindex(key).fillna(0.0).to_numpy()
+                haz = self.h.reindex(key).to_numpy()
+                # after the event the entity has no truth rows: the hazard it would have
+                # faced is carried forward (a zero would make early leavers look safe)
+                haz = np.where(np.isnan(haz), last, haz)
+                last = haz
                 surv *= 1 - haz
             k_prev = int(h)
             out[:, j] = surv
