@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+MIN_HOLDOUT_EVENTS = 50
 console = Console(stderr=True)
 # wide tables stay readable when piped to a file or a log
 out_console = Console(width=None if sys.stdout.isatty() else 160)
@@ -200,7 +201,18 @@ def train(
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     out_console.print(_metrics_table(result.metrics, f"{cfg.name}: holdout metrics"))
+    _warn_if_small(result.metrics)
     console.print(f"Registered [bold]{result.record.ref}[/] in {result.record.path}")
+
+
+def _warn_if_small(metrics: pd.DataFrame) -> None:
+    events = int(metrics["events_test"].iloc[0]) if len(metrics) else 0
+    if events < MIN_HOLDOUT_EVENTS:
+        console.print(
+            f"[yellow]Warning:[/] the holdout has only {events} events; with fewer than "
+            f"{MIN_HOLDOUT_EVENTS} these metrics are mostly noise. Use more data (a bank "
+            "with more entities, more landmarks.count) before trusting them."
+        )
 
 
 @app.command()
@@ -220,6 +232,7 @@ def evaluate(
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     out_console.print(_metrics_table(metrics, f"{record.ref}: holdout metrics"))
+    _warn_if_small(metrics)
 
 
 models_app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
