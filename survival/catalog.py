@@ -16,6 +16,7 @@ MODEL_TYPES: dict[str, str] = {
     "weibull_aft": "survival.weibull:WeibullAFTSurvival",
     "xgb_cox": "survival.boosting:GradientBoostedCoxSurvival",
     "logistic_hazard": "survival.logistic_hazard:LogisticHazardSurvival",
+    "gru_hazard": "survival.sequence_hazard:GRUHazardSurvival",
     "ensemble": "survival.ensemble:EnsembleSurvival",
 }
 

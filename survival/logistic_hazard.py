@@ -49,8 +49,6 @@ Design choices:
 from __future__ import annotations
 
 import io
-import math
-import re
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -70,7 +68,6 @@ from survival.base import (
     SEED,
     Check,
     Interval,
-    InvalidParameterError,
     Options,
     SurvivalDataError,
     SurvivalMixin,
@@ -83,8 +80,13 @@ from survival.base import (
 )
 from survival.discretize import DurationGrid
 from survival.encoding import TabularEncoder
-from survival.losses import _nll_per_row
 from survival.nets import MLP
+from survival.training import (
+    is_device,
+    resolve_device,
+    start_at_pooled_hazard,
+    train_hazard_net,
+)
 
 # rows per forward pass when predicting or scoring the validation set
 _PREDICT_CHUNK = 65_536
@@ -99,22 +101,6 @@ def _is_widths(value: Any) -> bool:
 
 def _is_names(value: Any) -> bool:
     return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
-
-
-def _is_device(value: Any) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"cpu|auto|cuda(:\d+)?", value) is not None
-
-
-def _resolve_device(device: str) -> torch.device:
-    """The torch device for the ``device`` parameter (``"auto"`` prefers CUDA)."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InvalidParameterError(
-            f"LogisticHazardSurvival: 'device' is {device!r} but CUDA is not available on "
-            "this machine; use device='cpu' or device='auto'"
-        )
-    return torch.device(device)
 
 
 def interpolate_log_survival(cuts: np.ndarray, log_surv: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -141,25 +127,6 @@ def interpolate_log_survival(cuts: np.ndarray, log_surv: np.ndarray, at: np.ndar
     lo = hi - 1
     w = np.where(beyond, 1.0, (at - cuts[lo]) / (cuts[hi] - cuts[lo]))
     return log_surv[:, lo] + w[None, :] * (log_surv[:, hi] - log_surv[:, lo])
-
-
-def _start_at_pooled_hazard(net: MLP, idx: torch.Tensor, event: torch.Tensor) -> None:
-    """Zero the output weights and set the output biases to the pooled (life-table)
-    hazard logits, so training starts from the no-covariate model.
-
-    From the default initialisation (every hazard 0.5) the network spends its first
-    hundreds of steps learning the baseline while the hidden layers fit noise; on small
-    data (a few steps per epoch) it then early-stops before the features matter.
-    """
-    m = net.layers[-1].out_features
-    idx, event = idx.cpu(), event.cpu().double()
-    deaths = torch.zeros(m, dtype=torch.float64).index_add_(0, idx, event)
-    leaving = torch.bincount(idx, minlength=m).double()
-    at_risk = leaving.flip(0).cumsum(0).flip(0)
-    hazard = ((deaths + 0.5) / (at_risk + 1.0)).clamp(1e-6, 1 - 1e-6)  # shrunk: no 0 or 1
-    with torch.no_grad():
-        net.layers[-1].weight.zero_()
-        net.layers[-1].bias.copy_(torch.logit(hazard).float())
 
 
 class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
@@ -239,7 +206,7 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0.0, 0.5, "both")],
         "batch_norm": [Options((True, False))],
         "seed": SEED,
-        "device": [Check(_is_device, "one of 'cpu', 'cuda', 'cuda:<index>', 'auto'")],
+        "device": [Check(is_device, "one of 'cpu', 'cuda', 'cuda:<index>', 'auto'")],
         "categorical": [Check(_is_names, "a tuple of column names")],
         "verbose": [Options((True, False))],
     }
@@ -314,7 +281,7 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
             the wrong length.
         """
         validate_params(self)
-        device = _resolve_device(self.device)
+        device = resolve_device(self.device, "LogisticHazardSurvival")
         X, t, e = split_survival_frame(df, duration_col, event_col)
         if groups is not None and len(groups) != len(t):
             raise SurvivalDataError(
@@ -388,60 +355,27 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
             batch_norm=cfg["batch_norm"],
         )
         train_t = torch.from_numpy(train).to(device)
-        _start_at_pooled_hazard(net, idx[train_t], ev[train_t])
-        net = net.to(device)
-        optimiser = torch.optim.Adam(
-            net.parameters(), lr=float(self.learning_rate), weight_decay=float(self.weight_decay)
+        start_at_pooled_hazard(net.layers[-1], idx[train_t], ev[train_t])
+        result = train_hazard_net(
+            net.to(device),
+            lambda net, rows: net(Z[rows]),
+            idx,
+            ev,
+            train,
+            val,
+            learning_rate=float(self.learning_rate),
+            weight_decay=float(self.weight_decay),
+            batch_size=int(self.batch_size),
+            max_epochs=int(self.max_epochs),
+            patience=self.patience,
+            clip_grad_norm=_CLIP_NORM,
+            seed=seed,
+            echo=bool(self.verbose),
         )
-        shuffler = torch.Generator().manual_seed(seed)
-        n_batches = max(1, math.ceil(train.size / int(self.batch_size)))
-        best_loss, best_epoch, best_state, waited = math.inf, 0, None, 0
-        self.history_: list[dict[str, Any]] = []
-        for epoch in range(1, int(self.max_epochs) + 1):
-            net.train()
-            order = train_t[torch.randperm(train.size, generator=shuffler).to(device)]
-            total = torch.zeros((), device=device)  # summed on the device: no sync per step
-            for batch in torch.tensor_split(order, n_batches):
-                optimiser.zero_grad(set_to_none=True)
-                loss = _nll_per_row(net(Z[batch]), idx[batch], ev[batch]).mean()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), _CLIP_NORM)
-                optimiser.step()
-                total += loss.detach() * batch.numel()
-            train_loss = float(total) / train.size
-            val_loss = self._mean_loss(net, data, val) if val.size else None
-            self.history_.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
-            if self.verbose:
-                shown = "-" if val_loss is None else f"{val_loss:.5f}"
-                print(f"epoch {epoch:4d}  train_loss {train_loss:.5f}  val_loss {shown}")
-            if val_loss is None:
-                continue
-            if val_loss < best_loss:
-                best_loss, best_epoch, waited = val_loss, epoch, 0
-                best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                waited += 1
-                if self.patience is not None and waited >= int(self.patience):
-                    break
-        self.n_epochs_ = len(self.history_)
-        self.best_epoch_ = best_epoch if best_state is not None else self.n_epochs_
-        if best_state is not None:
-            net.load_state_dict(best_state)
-        return net.eval()
-
-    @staticmethod
-    def _mean_loss(
-        net: MLP, data: tuple[torch.Tensor, torch.Tensor, torch.Tensor], rows: np.ndarray
-    ) -> float:
-        """Mean validation NLL per row, in eval mode, in large chunks."""
-        Z, idx, ev = data
-        net.eval()
-        total = torch.zeros((), dtype=torch.float64, device=Z.device)
-        with torch.inference_mode():
-            for start in range(0, rows.size, _PREDICT_CHUNK):
-                r = torch.from_numpy(rows[start : start + _PREDICT_CHUNK]).to(Z.device)
-                total += _nll_per_row(net(Z[r]), idx[r], ev[r]).sum()
-        return float(total) / rows.size
+        self.history_: list[dict[str, Any]] = result.history
+        self.n_epochs_ = len(result.history)
+        self.best_epoch_ = result.best_epoch
+        return result.net
 
     # ------------------------------------------------------------------ predict
 
