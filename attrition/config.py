@@ -92,6 +92,13 @@ class OutflowConfig(_Frozen):
     min_aum: float = Field(OUTFLOW_MIN_AUM, ge=0.0)
 
 
+class SequenceConfig(_Frozen):
+    """Monthly histories for sequence models (``gru_hazard``): ``months`` steps up to
+    each as-of month; the categorical features join as static inputs."""
+
+    months: int = Field(12, ge=2, le=60)
+
+
 class ModelConfig(_Frozen):
     """``type`` is a key of :data:`survival.catalog.MODEL_TYPES`; ``params`` go to its
     constructor. Both are checked by the pipeline before any data is read (this module
@@ -112,6 +119,7 @@ class TrainConfig(_Frozen):
     landmarks: LandmarkConfig = Field(default_factory=LandmarkConfig)
     split: SplitConfig = Field(default_factory=SplitConfig)
     outflow: OutflowConfig = Field(default_factory=OutflowConfig)
+    sequence: SequenceConfig = Field(default_factory=SequenceConfig)
     model: ModelConfig
     compare: tuple[ModelConfig, ...] = ()
     top_share: tuple[float, ...] = (0.05, 0.10, 0.20)

@@ -62,7 +62,8 @@ def _config(target: str, seed: int, **extra: Any):
 def _metrics(model: Any, sets: Any, horizons: tuple[float, ...]) -> dict[str, float]:
     from attrition.pipeline.evaluate import holdout_metrics
 
-    m = holdout_metrics(model, sets.train, sets.test, sets.feature_names, horizons)
+    kind = getattr(model, "input_kind", "table")
+    m = holdout_metrics(model, sets.train, sets.test, sets.inputs("test", kind), horizons)
     by_h = m.set_index("horizon")
     hs = sorted(by_h.index)
     # bank targets are read at 3 and 6 months; a flat table at its first two horizons
@@ -173,12 +174,12 @@ def _run(sets: Any, horizons: tuple[float, ...], models: dict[str, Any]) -> list
     from attrition.pipeline.datasets import DURATION, EVENT
 
     rows = []
-    frame = sets.train[[*sets.feature_names, DURATION, EVENT]]
     for label, model in models.items():
         takes_groups = "groups" in inspect.signature(model.fit).parameters
         kwargs = {"groups": sets.groups} if takes_groups else {}
+        data = sets.inputs("train", getattr(model, "input_kind", "table"))
         t0 = time.perf_counter()
-        model.fit(frame, duration_col=DURATION, event_col=EVENT, **kwargs)
+        model.fit(data, duration_col=DURATION, event_col=EVENT, **kwargs)
         fit_s = time.perf_counter() - t0
         rows.append({"model": label, **_metrics(model, sets, horizons), "fit s": fit_s})
         print(f"  {label}: fitted in {fit_s:.1f}s", flush=True)

@@ -297,6 +297,8 @@ class SurvivalMixin:
     """Shared behaviour of every survival model (see the module docstring)."""
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {}
+    #: "table" models take a DataFrame; "sequence" models a survival.sequences.SequenceFrame
+    input_kind: ClassVar[str] = "table"
 
     def predict_survival(self, X: pd.DataFrame, horizons: float | Iterable[float]) -> pd.DataFrame:
         raise NotImplementedError

@@ -143,6 +143,8 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
     device_ : str
     """
 
+    input_kind: ClassVar[str] = "sequence"
+
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
         "hidden_size": [INT_POS],
         "num_layers": [INT_POS],

@@ -12,6 +12,7 @@ Honest by construction (shared/QUALITY.md):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,9 @@ import pandas as pd
 from attrition.config import TrainConfig
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
-from attrition.features import CATALOGUE_VERSION, build_features
+from attrition.features import CATALOGUE_VERSION, build_features, build_sequences
 from attrition.labels import OutflowDefinition, client_outflow_labels, rm_resignation_labels
+from survival.sequences import SequenceFrame
 
 DURATION, EVENT, VALUE = "duration", "event", "value_at_risk"
 
@@ -42,6 +44,24 @@ class SurvivalSets:
     train_as_of: list[str]
     test_as_of: list[str]
     catalogue_version: str | None
+    train_seq: SequenceFrame | None = None  # monthly histories, for sequence models
+    test_seq: SequenceFrame | None = None
+
+    def inputs(self, part: str, kind: str) -> pd.DataFrame | SequenceFrame:
+        """What a model of ``kind`` ("table" or "sequence") reads for ``part``."""
+        if kind == "sequence":
+            seq = self.train_seq if part == "train" else self.test_seq
+            if seq is None:
+                raise ConfigError(
+                    "a sequence model needs monthly histories, which flat tables do not have"
+                )
+            return seq
+        frame = self.train if part == "train" else self.test
+        return (
+            frame[self.feature_names]
+            if part == "test"
+            else frame[[*self.feature_names, DURATION, EVENT]]
+        )
 
 
 def landmark_months(
@@ -121,6 +141,44 @@ def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
     )
 
 
+def sequence_frame(
+    data: BankData, config: TrainConfig, frame: pd.DataFrame, months: int
+) -> SequenceFrame:
+    """Monthly histories (``months`` steps up to each row's as-of) for the rows of
+    ``frame``, with its categorical features as static inputs and its labels."""
+    as_of = sorted(set(frame.index.get_level_values("as_of")))
+    batch = build_sequences(data, config.entity, as_of, months=months)
+    keys = pd.MultiIndex.from_arrays([batch.ids.astype(str), batch.as_of])
+    wanted = pd.MultiIndex.from_arrays(
+        [frame.index.get_level_values(0).astype(str), frame.index.get_level_values("as_of")]
+    )
+    pos = keys.get_indexer(wanted)
+    if (pos < 0).any():
+        raise ConfigError(
+            f"{int((pos < 0).sum())} rows have no monthly history; the feature engine's "
+            "tabular and sequence populations disagree"
+        )
+    static = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return SequenceFrame(
+        values=batch.values[pos],
+        mask=batch.mask[pos],
+        index=frame.index,
+        feature_names=tuple(batch.feature_names),
+        static=frame[static] if static else None,
+        labels=frame[[DURATION, EVENT]],
+    )
+
+
+def with_sequences(sets: SurvivalSets, data: BankData, config: TrainConfig) -> SurvivalSets:
+    """The same sets with monthly histories attached to every row."""
+    months = config.sequence.months
+    return dataclasses.replace(
+        sets,
+        train_seq=sequence_frame(data, config, sets.train, months),
+        test_seq=sequence_frame(data, config, sets.test, months),
+    )
+
+
 def flat_sets(frame: pd.DataFrame, config: TrainConfig) -> SurvivalSets:
     """Entity-split training and test sets for flat-table mode (no time axis)."""
     d = config.data
@@ -167,8 +225,9 @@ def _check_sets(train: pd.DataFrame, test: pd.DataFrame, config: TrainConfig) ->
         )
 
 
-def load_sets(config: TrainConfig) -> SurvivalSets:
-    """Read the configured data and build the training and test sets."""
+def load_sets(config: TrainConfig, *, sequences: bool = False) -> SurvivalSets:
+    """Read the configured data and build the training and test sets (with monthly
+    histories when ``sequences``, for sequence models)."""
     if config.target == "flat":
         from attrition.io import load_flat
 
@@ -184,4 +243,6 @@ def load_sets(config: TrainConfig) -> SurvivalSets:
             f"data source {source} does not exist; write a synthetic bank there with "
             f"`attrition generate --out {source}` (or `make demo`), or pass --source"
         )
-    return bank_sets(load_bank(source), config)
+    data = load_bank(source)
+    sets = bank_sets(data, config)
+    return with_sequences(sets, data, config) if sequences else sets

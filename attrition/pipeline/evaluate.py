@@ -56,12 +56,16 @@ def holdout_metrics(
     model: Any,
     train: pd.DataFrame,
     test: pd.DataFrame,
-    features: list[str],
+    X: Any,
     horizons: tuple[float, ...],
     *,
     top: tuple[float, ...] = (0.05, 0.10, 0.20),
 ) -> pd.DataFrame:
-    """One row per horizon with every metric; ``predict_s`` is the scoring time."""
+    """One row per horizon with every metric; ``predict_s`` is the scoring time.
+
+    ``train`` and ``test`` hold the labels; ``X`` is what the model reads for the test
+    rows (their features, or their monthly histories for a sequence model).
+    """
     hs = evaluable_horizons(horizons, train, test)
     if not hs:
         raise ValueError(
@@ -69,7 +73,7 @@ def holdout_metrics(
             f"(max {test[DURATION].max():g}); use shorter horizons"
         )
     t0 = time.perf_counter()
-    surv = model.predict_survival(test[features], hs).to_numpy()
+    surv = model.predict_survival(X, hs).to_numpy()
     predict_s = time.perf_counter() - t0
     t_tr = train[DURATION].to_numpy(float)
     e_tr = train[EVENT].to_numpy(bool)
@@ -141,10 +145,10 @@ def evaluate_registered(
     config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref}/config.yaml")
     config = config.with_source(source)
     model = record.load_model()
-    sets = load_sets(config)
+    sets = load_sets(config, sequences=model.input_kind == "sequence")
     record.check_features(sets.feature_names, sets.catalogue_version)
-    features = list(record.metadata["feature_names"])
+    X = sets.inputs("test", model.input_kind)
     metrics = holdout_metrics(
-        model, sets.train, sets.test, features, config.horizons, top=config.top_share
+        model, sets.train, sets.test, X, config.horizons, top=config.top_share
     )
     return metrics.assign(model=record.ref), record

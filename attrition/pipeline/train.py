@@ -77,11 +77,11 @@ def data_fingerprint(sets: SurvivalSets) -> str:
 
 
 def _fit(model: Any, sets: SurvivalSets) -> Any:
-    frame = sets.train[[*sets.feature_names, DURATION, EVENT]]
+    data = sets.inputs("train", model.input_kind)
     kwargs = {}
     if "groups" in inspect.signature(model.fit).parameters:
         kwargs["groups"] = sets.groups
-    return model.fit(frame, duration_col=DURATION, event_col=EVENT, **kwargs)
+    return model.fit(data, duration_col=DURATION, event_col=EVENT, **kwargs)
 
 
 def train(
@@ -96,7 +96,10 @@ def train(
     config = config.with_source(source)
     models = resolve_models(config)
     say("Loading data and building landmark sets")
-    sets = load_sets(config)
+    needs_sequences = any(m.input_kind == "sequence" for m in models.values())
+    if needs_sequences and config.target == "flat":
+        raise ConfigError("sequence models need monthly histories; target 'flat' has none")
+    sets = load_sets(config, sequences=needs_sequences)
     say(
         f"{len(sets.train):,} training rows, {len(sets.test):,} test rows, "
         f"{len(sets.feature_names)} features"
@@ -111,7 +114,7 @@ def train(
             fitted[label],
             sets.train,
             sets.test,
-            sets.feature_names,
+            sets.inputs("test", model.input_kind),
             config.horizons,
             top=config.top_share,
         )

@@ -13,7 +13,16 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 MINIMAL = {"name": "m", "target": "client_outflow", "model": {"type": "coxph"}}
 
 
-@pytest.mark.parametrize("name", ["client_outflow", "rm_resignation", "flat_rossi"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "client_outflow",
+        "rm_resignation",
+        "flat_rossi",
+        "client_outflow_sequence",
+        "rm_resignation_sequence",
+    ],
+)
 def test_shipped_configs_parse_and_round_trip(name):
     cfg = load_config(CONFIGS / f"{name}.yaml")
     assert cfg.name == name

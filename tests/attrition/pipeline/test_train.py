@@ -167,3 +167,36 @@ def test_a_bank_config_without_source_says_how_to_pass_one(tmp_path):
 def test_a_missing_source_directory_says_how_to_create_one(tmp_path):
     with pytest.raises(ConfigError, match="attrition generate --out"):
         train(_cfg(data={"source": str(tmp_path / "none")}), home=str(tmp_path))
+
+
+def test_a_sequence_model_trains_on_monthly_histories_and_is_re_scored(bank_dir, tmp_path):
+    cfg = _cfg(
+        model={
+            "type": "gru_hazard",
+            "params": {"hidden_size": 8, "max_epochs": 2, "n_intervals": 6},
+        },
+        sequence={"months": 6},
+    )
+    result = train(cfg, source=str(bank_dir), home=str(tmp_path))
+    seq = result.sets.test_seq
+    assert seq is not None and seq.values.shape[1] == 6
+    assert list(seq.index) == list(result.sets.test.index)
+    # the last month of each history is the tabular row at the as-of
+    last = pd.DataFrame(seq.values[:, -1, :], index=seq.index, columns=list(seq.feature_names))
+    np.testing.assert_allclose(
+        last.to_numpy(), result.sets.test[list(seq.feature_names)].to_numpy(), equal_nan=True
+    )
+    chosen = result.metrics[result.metrics["model"] == "model:gru_hazard"]
+    assert chosen["c_harrell"].notna().all()
+    metrics, _ = evaluate_registered(result.record.ref, source=str(bank_dir), home=tmp_path)
+    np.testing.assert_allclose(metrics["c_harrell"], chosen["c_harrell"])
+
+
+def test_a_sequence_model_on_a_flat_table_is_refused(tmp_path):
+    cfg = load_config(CONFIGS / "flat_rossi.yaml").model_copy(
+        update={
+            "model": parse_config({**_cfg().model_dump(), "model": {"type": "gru_hazard"}}).model
+        }
+    )
+    with pytest.raises(ConfigError, match="target 'flat' has none"):
+        train(cfg, home=str(tmp_path))
