@@ -145,7 +145,8 @@ def sequence_frame(
     data: BankData, config: TrainConfig, frame: pd.DataFrame, months: int
 ) -> SequenceFrame:
     """Monthly histories (``months`` steps up to each row's as-of) for the rows of
-    ``frame``, with its categorical features as static inputs and its labels."""
+    ``frame`` (indexed by id and as-of), with its categorical features as static
+    inputs and its labels when it has them (scoring new as-of months has none)."""
     as_of = sorted(set(frame.index.get_level_values("as_of")))
     batch = build_sequences(data, config.entity, as_of, months=months)
     keys = pd.MultiIndex.from_arrays([batch.ids.astype(str), batch.as_of])
@@ -165,7 +166,7 @@ def sequence_frame(
         index=frame.index,
         feature_names=tuple(batch.feature_names),
         static=frame[static] if static else None,
-        labels=frame[[DURATION, EVENT]],
+        labels=frame[[DURATION, EVENT]] if {DURATION, EVENT} <= set(frame.columns) else None,
     )
 
 
