@@ -193,3 +193,29 @@ class DurationGrid(BaseEstimator):
     def fit_transform(self, time: object, event: object) -> tuple[np.ndarray, np.ndarray]:
         """``fit(time, event).transform(time, event)``."""
         return self.fit(time, event).transform(time, event)
+
+
+def interpolate_log_survival(cuts: np.ndarray, log_surv: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Constant-hazard interpolation of log survival between cut points.
+
+    Parameters
+    ----------
+    cuts : ndarray of shape (m + 1,)
+        Increasing cut points, ``cuts[0] == 0``.
+    log_surv : ndarray of shape (n, m + 1)
+        ``log S`` at each cut (``log_surv[:, 0] == 0``), finite.
+    at : ndarray of shape (h,)
+        Times > 0; beyond ``cuts[-1]`` the last value is carried forward.
+
+    Returns
+    -------
+    ndarray of shape (n, h)
+        ``log S`` linear in time inside each interval.
+    """
+    m = cuts.size - 1
+    hi = np.searchsorted(cuts, at, side="left")  # first cut >= t, so >= 1 for t > 0
+    beyond = hi > m
+    hi = np.clip(hi, 1, m)
+    lo = hi - 1
+    w = np.where(beyond, 1.0, (at - cuts[lo]) / (cuts[hi] - cuts[lo]))
+    return log_surv[:, lo] + w[None, :] * (log_surv[:, hi] - log_surv[:, lo])

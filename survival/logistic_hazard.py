@@ -48,7 +48,6 @@ Design choices:
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any, ClassVar
@@ -78,11 +77,13 @@ from survival.base import (
     validate_params,
     validation_split,
 )
-from survival.discretize import DurationGrid
+from survival.discretize import DurationGrid, interpolate_log_survival
 from survival.encoding import TabularEncoder
 from survival.nets import MLP
 from survival.training import (
     is_device,
+    net_from_bytes,
+    net_to_bytes,
     resolve_device,
     start_at_pooled_hazard,
     train_hazard_net,
@@ -101,32 +102,6 @@ def _is_widths(value: Any) -> bool:
 
 def _is_names(value: Any) -> bool:
     return isinstance(value, tuple | list) and all(isinstance(v, str) for v in value)
-
-
-def interpolate_log_survival(cuts: np.ndarray, log_surv: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Constant-hazard interpolation of log survival between cut points.
-
-    Parameters
-    ----------
-    cuts : ndarray of shape (m + 1,)
-        Increasing cut points, ``cuts[0] == 0``.
-    log_surv : ndarray of shape (n, m + 1)
-        ``log S`` at each cut (``log_surv[:, 0] == 0``), finite.
-    at : ndarray of shape (h,)
-        Times > 0; beyond ``cuts[-1]`` the last value is carried forward.
-
-    Returns
-    -------
-    ndarray of shape (n, h)
-        ``log S`` linear in time inside each interval.
-    """
-    m = cuts.size - 1
-    hi = np.searchsorted(cuts, at, side="left")  # first cut >= t, so >= 1 for t > 0
-    beyond = hi > m
-    hi = np.clip(hi, 1, m)
-    lo = hi - 1
-    w = np.where(beyond, 1.0, (at - cuts[lo]) / (cuts[hi] - cuts[lo]))
-    return log_surv[:, lo] + w[None, :] * (log_surv[:, hi] - log_surv[:, lo])
 
 
 class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
@@ -429,11 +404,8 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
-        net = state.get("net_")
-        if isinstance(net, torch.nn.Module):
-            buffer = io.BytesIO()
-            torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, buffer)
-            state["net_"] = buffer.getvalue()
+        if isinstance(state.get("net_"), torch.nn.Module):
+            state["net_"] = net_to_bytes(state["net_"])
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -447,9 +419,5 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
                 dropout=cfg["dropout"],
                 batch_norm=cfg["batch_norm"],
             )
-            weights = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-            net.load_state_dict(weights)
-            if str(state.get("device_", "cpu")).startswith("cuda") and torch.cuda.is_available():
-                net = net.to(state["device_"])
-            state = {**state, "net_": net.eval()}
+            state = {**state, "net_": net_from_bytes(raw, net, state.get("device_", "cpu"))}
         super().__setstate__(state)

@@ -30,7 +30,6 @@ that shape at ``batch_size=256`` on the same cores.
 
 from __future__ import annotations
 
-import io
 import time
 from collections.abc import Iterable, Sequence
 from numbers import Integral, Real
@@ -61,13 +60,14 @@ from survival.base import (
     validate_params,
     validation_split,
 )
-from survival.discretize import DurationGrid
+from survival.discretize import DurationGrid, interpolate_log_survival
 from survival.encoding import TabularEncoder
-from survival.logistic_hazard import interpolate_log_survival
 from survival.nets import SequenceHazardNet
 from survival.sequences import SequenceFrame
 from survival.training import (
     is_device,
+    net_from_bytes,
+    net_to_bytes,
     resolve_device,
     start_at_pooled_hazard,
     train_hazard_net,
@@ -523,20 +523,13 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
-        net = state.get("net_")
-        if isinstance(net, torch.nn.Module):
-            buffer = io.BytesIO()
-            torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, buffer)
-            state["net_"] = buffer.getvalue()
+        if isinstance(state.get("net_"), torch.nn.Module):
+            state["net_"] = net_to_bytes(state["net_"])
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         raw = state.get("net_")
         if isinstance(raw, bytes | bytearray):
             net = SequenceHazardNet(**state["net_config_"])
-            weights = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
-            net.load_state_dict(weights)
-            if str(state.get("device_", "cpu")).startswith("cuda") and torch.cuda.is_available():
-                net = net.to(state["device_"])
-            state = {**state, "net_": net.eval()}
+            state = {**state, "net_": net_from_bytes(raw, net, state.get("device_", "cpu"))}
         super().__setstate__(state)

@@ -17,6 +17,7 @@ two fits with one seed on one device are identical.
 
 from __future__ import annotations
 
+import io
 import math
 import re
 import time
@@ -200,3 +201,20 @@ def train_hazard_net(
     else:
         best_epoch = len(history)
     return TrainingResult(net=net.eval(), history=history, best_epoch=best_epoch)
+
+
+def net_to_bytes(net: nn.Module) -> bytes:
+    """A network's weights as bytes (on the CPU), for pickling a fitted model."""
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu() for k, v in net.state_dict().items()}, buffer)
+    return buffer.getvalue()
+
+
+def net_from_bytes(raw: bytes, net: nn.Module, device: str) -> nn.Module:
+    """Load weights written by :func:`net_to_bytes` into ``net`` (built by the caller
+    from its saved config), on ``device`` when it is CUDA and available, else the CPU."""
+    weights = torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
+    net.load_state_dict(weights)
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        net = net.to(device)
+    return net.eval()
