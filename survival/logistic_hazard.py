@@ -49,7 +49,6 @@ Design choices:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -62,11 +61,7 @@ from sklearn.utils.validation import check_is_fitted
 from survival.base import (
     DURATION,
     EVENT,
-    REAL_NONNEG,
-    REAL_POS,
-    SEED,
     Check,
-    Interval,
     Options,
     SurvivalDataError,
     SurvivalMixin,
@@ -81,7 +76,9 @@ from survival.discretize import DurationGrid, interpolate_log_survival
 from survival.encoding import TabularEncoder
 from survival.nets import MLP
 from survival.training import (
+    TRAINING_CONSTRAINTS,
     is_device,
+    is_widths,
     net_from_bytes,
     net_to_bytes,
     resolve_device,
@@ -92,12 +89,6 @@ from survival.training import (
 # rows per forward pass when predicting or scoring the validation set
 _PREDICT_CHUNK = 65_536
 _CLIP_NORM = 5.0
-
-
-def _is_widths(value: Any) -> bool:
-    return isinstance(value, tuple | list) and all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in value
-    )
 
 
 def _is_names(value: Any) -> bool:
@@ -169,21 +160,11 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
     """
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
-        "hidden": [Check(_is_widths, "a tuple of positive ints (() for a linear model)")],
-        "dropout": [Interval(Real, 0.0, 1.0, "left")],
-        "n_intervals": [Interval(Integral, 1, None, "left")],
-        "scheme": [Options(("quantiles", "equidistant"))],
-        "learning_rate": [REAL_POS],
-        "weight_decay": [REAL_NONNEG],
-        "batch_size": [Interval(Integral, 1, None, "left")],
-        "max_epochs": [Interval(Integral, 1, None, "left")],
-        "patience": [Interval(Integral, 1, None, "left"), None],
-        "validation_fraction": [Interval(Real, 0.0, 0.5, "both")],
+        **TRAINING_CONSTRAINTS,
+        "hidden": [Check(is_widths, "a tuple of positive ints (() for a linear model)")],
         "batch_norm": [Options((True, False))],
-        "seed": SEED,
         "device": [Check(is_device, "one of 'cpu', 'cuda', 'cuda:<index>', 'auto'")],
         "categorical": [Check(_is_names, "a tuple of column names")],
-        "verbose": [Options((True, False))],
     }
 
     def __init__(

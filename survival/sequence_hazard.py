@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from numbers import Integral, Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -46,11 +45,8 @@ from survival.base import (
     DURATION,
     EVENT,
     INT_POS,
-    REAL_NONNEG,
     REAL_POS,
-    SEED,
     Check,
-    Interval,
     Options,
     SurvivalDataError,
     SurvivalMixin,
@@ -65,7 +61,9 @@ from survival.encoding import TabularEncoder
 from survival.nets import SequenceHazardNet
 from survival.sequences import SequenceFrame
 from survival.training import (
+    TRAINING_CONSTRAINTS,
     is_device,
+    is_widths,
     net_from_bytes,
     net_to_bytes,
     resolve_device,
@@ -77,12 +75,6 @@ from survival.training import (
 # hidden 64) 1,024 scored ~33k entities/s, 8,192 ~21k/s (a chunk's activations then
 # fall out of cache)
 _PREDICT_CHUNK = 1_024
-
-
-def _is_widths(value: Any) -> bool:
-    return isinstance(value, tuple | list) and all(
-        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in value
-    )
 
 
 class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
@@ -146,24 +138,14 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
     input_kind: ClassVar[str] = "sequence"
 
     _parameter_constraints: ClassVar[dict[str, list[Any]]] = {
+        **TRAINING_CONSTRAINTS,
         "hidden_size": [INT_POS],
         "num_layers": [INT_POS],
         "encoder": [Options(("gru", "transformer"))],
-        "static_hidden": [Check(_is_widths, "a tuple of positive ints (() for a linear head)")],
-        "dropout": [Interval(Real, 0.0, 1.0, "left")],
-        "n_intervals": [INT_POS],
-        "scheme": [Options(("quantiles", "equidistant"))],
-        "learning_rate": [REAL_POS],
-        "weight_decay": [REAL_NONNEG],
-        "batch_size": [INT_POS],
-        "max_epochs": [INT_POS],
-        "patience": [INT_POS, None],
-        "validation_fraction": [Interval(Real, 0.0, 0.5, "both")],
+        "static_hidden": [Check(is_widths, "a tuple of positive ints (() for a linear head)")],
         "clip_grad_norm": [REAL_POS, None],
-        "seed": SEED,
         "device": [Check(is_device, "one of 'cpu', 'cuda', 'cuda:<index>', 'auto'")],
         "progress": [Options((True, False))],
-        "verbose": [Options((True, False))],
     }
 
     def __init__(

@@ -23,14 +23,46 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from survival.base import InvalidParameterError
+from survival.base import (
+    INT_POS,
+    REAL_NONNEG,
+    REAL_POS,
+    SEED,
+    Interval,
+    InvalidParameterError,
+    Options,
+)
 from survival.losses import _nll_per_row
+
+
+def is_widths(value: Any) -> bool:
+    """A tuple or list of positive ints (hidden layer widths; empty is allowed)."""
+    return isinstance(value, tuple | list) and all(
+        isinstance(v, Integral) and not isinstance(v, bool) and v >= 1 for v in value
+    )
+
+
+#: Hyperparameter constraints every hazard net trained by :func:`train_hazard_net` shares.
+TRAINING_CONSTRAINTS: dict[str, list[Any]] = {
+    "dropout": [Interval(Real, 0.0, 1.0, "left")],
+    "n_intervals": [INT_POS],
+    "scheme": [Options(("quantiles", "equidistant"))],
+    "learning_rate": [REAL_POS],
+    "weight_decay": [REAL_NONNEG],
+    "batch_size": [INT_POS],
+    "max_epochs": [INT_POS],
+    "patience": [INT_POS, None],
+    "validation_fraction": [Interval(Real, 0.0, 0.5, "both")],
+    "seed": SEED,
+    "verbose": [Options((True, False))],
+}
 
 # rows per forward pass when scoring the validation set
 VALIDATION_CHUNK = 65_536
