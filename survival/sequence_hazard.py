@@ -31,7 +31,9 @@ that shape at ``batch_size=256`` on the same cores.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Iterable, Sequence
+from numbers import Real
 from typing import Any, ClassVar
 
 import numpy as np
@@ -47,6 +49,7 @@ from survival.base import (
     INT_POS,
     REAL_POS,
     Check,
+    Interval,
     Options,
     SurvivalDataError,
     SurvivalMixin,
@@ -75,6 +78,8 @@ from survival.training import (
 # hidden 64) 1,024 scored ~33k entities/s, 8,192 ~21k/s (a chunk's activations then
 # fall out of cache)
 _PREDICT_CHUNK = 1_024
+# observed months sampled to set the winsorising quantiles and the standardisation
+_SCALE_SAMPLE = 500_000
 
 
 class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
@@ -91,6 +96,10 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         Hidden widths of the MLP head that reads the sequence summary and the static
         features; ``()`` gives a linear head.
     dropout : float in [0, 1), default 0.1
+    clip : float in [0, 0.5) or None, default 0.005
+        Each sequence feature is winsorised at its training ``clip`` and ``1 - clip``
+        quantiles (over months with data) before standardising: bank features are
+        heavy-tailed, and one +5,000% month must not saturate the recurrent state.
     n_intervals : int, default 20
         Most intervals of the time grid (:class:`~survival.discretize.DurationGrid`).
     scheme : {"quantiles", "equidistant"}, default "quantiles"
@@ -127,8 +136,10 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
     static_names_in_ : ndarray
         Static columns (empty when trained without).
     static_encoder_ : TabularEncoder or None
+    clip_low_, clip_high_ : ndarray of float32, shape (F,)
+        Winsorising bounds of the sequence features (±inf when ``clip`` is None).
     feature_means_, feature_scales_ : ndarray of float32, shape (F,)
-        Standardisation of the sequence features.
+        Standardisation of the (winsorised) sequence features.
     n_steps_ : int
         Training sequence length.
     max_duration_ : float
@@ -142,6 +153,7 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         "hidden_size": [INT_POS],
         "num_layers": [INT_POS],
         "encoder": [Options(("gru", "transformer"))],
+        "clip": [Interval(Real, 0.0, 0.5, "left"), None],
         "static_hidden": [Check(is_widths, "a tuple of positive ints (() for a linear head)")],
         "clip_grad_norm": [REAL_POS, None],
         "device": [Check(is_device, "one of 'cpu', 'cuda', 'cuda:<index>', 'auto'")],
@@ -156,6 +168,7 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         encoder: str = "gru",
         static_hidden: Sequence[int] = (32,),
         dropout: float = 0.1,
+        clip: float | None = 0.005,
         n_intervals: int = 20,
         scheme: str = "quantiles",
         learning_rate: float = 1e-3,
@@ -175,6 +188,7 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         self.encoder = encoder
         self.static_hidden = static_hidden
         self.dropout = dropout
+        self.clip = clip
         self.n_intervals = n_intervals
         self.scheme = scheme
         self.learning_rate = learning_rate
@@ -258,6 +272,11 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
             )
         return self.static_encoder_.transform(seq.static).to_numpy(dtype=np.float32, copy=True)
 
+    def _scaled(self, values: np.ndarray) -> np.ndarray:
+        """Winsorised and standardised sequence values (NaN stays NaN), float32."""
+        values = np.clip(values, self.clip_low_, self.clip_high_)
+        return ((values - self.feature_means_) / self.feature_scales_).astype(np.float32)
+
     # ------------------------------------------------------------------ fit
 
     def fit(
@@ -318,16 +337,28 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         self.feature_names_in_ = np.asarray(seq.feature_names, dtype=object)
         self.n_steps_ = seq.n_steps
         values = self._sequence_values(seq)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cells = np.where(seq.mask[..., None], values, np.nan)
-            cells = cells.reshape(values.shape[0] * values.shape[1], values.shape[2])
+        n_features = values.shape[2]
+        low = np.full(n_features, -np.inf)
+        high = np.full(n_features, np.inf)
+        mean = np.zeros(n_features)
+        std = np.ones(n_features)
+        with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns
+            cells = values[seq.mask]  # (observed months, F)
+            if len(cells) > _SCALE_SAMPLE:
+                pick = np.random.default_rng(seed).choice(len(cells), _SCALE_SAMPLE, replace=False)
+                cells = cells[np.sort(pick)]
             observed = (~np.isnan(cells)).any(axis=0)
             safe = cells[:, observed]
-            mean = np.zeros(values.shape[2])
-            std = np.ones(values.shape[2])
             if safe.size:
+                if self.clip:
+                    low[observed] = np.nanquantile(safe, self.clip, axis=0)
+                    high[observed] = np.nanquantile(safe, 1 - self.clip, axis=0)
+                safe = np.clip(safe, low[observed], high[observed])
                 mean[observed] = np.nanmean(safe, axis=0)
                 std[observed] = np.nanstd(safe, axis=0)
+        self.clip_low_ = low.astype(np.float32)
+        self.clip_high_ = high.astype(np.float32)
         self.feature_means_ = mean.astype(np.float32)
         self.feature_scales_ = np.where(std > 1e-12, std, 1.0).astype(np.float32)
         if static is not None and static.shape[1] > 0:
@@ -337,7 +368,7 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
             self.static_names_in_ = np.asarray([], dtype=object)
             self.static_encoder_ = None
         S = self._static_values(seq)
-        V = ((values - self.feature_means_) / self.feature_scales_).astype(np.float32)
+        V = self._scaled(values)
         self.grid_ = DurationGrid(self.n_intervals, scheme=self.scheme).fit(t, e)
         self.cuts_ = self.grid_.cuts_
         idx, ev = self.grid_.transform(t, e)
@@ -435,11 +466,10 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         S = self._static_values(seq)
         device = next(self.net_.parameters()).device
         out = np.empty((len(seq), self.net_config_["out_features"]), dtype=np.float32)
-        mean, scale = self.feature_means_, self.feature_scales_
         with torch.inference_mode():
             for start in range(0, len(seq), _PREDICT_CHUNK):
                 stop = min(start + _PREDICT_CHUNK, len(seq))
-                v = (values[start:stop] - mean) / scale
+                v = self._scaled(values[start:stop])
                 logits = self.net_(
                     torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)).to(device),
                     torch.from_numpy(np.ascontiguousarray(mask[start:stop])).to(device),

@@ -169,6 +169,27 @@ def test_missing_values_in_sequences_and_static_are_handled(fitted, train_seq):
     assert np.isfinite(s).all() and ((s >= 0) & (s <= 1)).all()
 
 
+def test_extreme_values_are_winsorised_at_the_training_quantiles(fitted, train_seq):
+    observed = train_seq.values[train_seq.mask]
+    assert np.allclose(fitted.clip_low_, np.nanquantile(observed, 0.005, axis=0), atol=1e-6)
+    assert np.allclose(fitted.clip_high_, np.nanquantile(observed, 0.995, axis=0), atol=1e-6)
+    at_bound, extreme = train_seq.values.copy(), train_seq.values.copy()
+    at_bound[:, -1, 1] = fitted.clip_high_[1]
+    extreme[:, -1, 1] = 1e9  # a +5,000,000% month must not saturate the state
+    s = [
+        fitted.predict_survival(
+            SequenceFrame(
+                v, train_seq.mask, train_seq.index, train_seq.feature_names, static=train_seq.static
+            ),
+            HORIZONS,
+        ).to_numpy()
+        for v in (at_bound, extreme)
+    ]
+    np.testing.assert_array_equal(s[0], s[1])
+    unclipped = GRUHazardSurvival(**SMALL, clip=None).fit(train_seq)
+    assert np.isinf(unclipped.clip_high_).all()
+
+
 def test_infinite_sequence_values_are_rejected(fitted, train_seq):
     values = train_seq.values.copy()
     values[3, -1, 1] = np.inf
@@ -265,6 +286,7 @@ def test_bad_durations_are_named(train_seq):
         pytest.param({"hidden_size": 0}, "'hidden_size' must be", id="hidden"),
         pytest.param({"dropout": 1.0}, "'dropout' must be", id="dropout"),
         pytest.param({"clip_grad_norm": 0.0}, "'clip_grad_norm' must be", id="clip"),
+        pytest.param({"clip": 0.5}, "'clip' must be", id="winsorise"),
     ],
 )
 def test_bad_hyperparameters_are_rejected_at_fit(params, match, train_seq):
