@@ -194,24 +194,47 @@ MIN_VALIDATION_UNITS = 10
 
 
 def validation_split(
-    n: int, groups: Any = None, *, fraction: float, seed: int | None
+    n: int,
+    groups: Any = None,
+    *,
+    fraction: float,
+    seed: int | None,
+    times: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Sorted train and validation row positions for early stopping.
 
-    With ``groups`` (e.g. entity ids, one per row) whole groups go to one side, so an
-    entity seen in training never scores its own validation loss. ``fraction == 0``, or
-    fewer than 10 rows or groups, gives no validation rows.
+    With ``times`` (when each row's follow-up starts, e.g. landmark months as
+    integers) the split is by time: the validation rows are those at the latest
+    distinct times, about ``fraction`` of the rows (at least the last time, never
+    every time), the training rows all earlier ones, so early stopping picks the epoch
+    that forecasts forward best. Pass the training outcomes through
+    :func:`outcomes_before` so that no training row reveals what happens in the
+    validation period. Otherwise, with ``groups`` (e.g. entity ids, one per row) whole
+    groups go to one side, so an entity seen in training never scores its own
+    validation loss. ``fraction == 0``, or fewer than 10 rows, groups or times, gives
+    no validation rows.
 
     Raises
     ------
     SurvivalDataError
-        If ``groups`` does not have one value per row.
+        If ``groups`` or ``times`` does not have one value per row, or ``times`` is not
+        numeric.
     """
     from sklearn.model_selection import GroupShuffleSplit, ShuffleSplit
 
     everything, nothing = np.arange(n), np.zeros(0, dtype=np.int64)
     if fraction == 0:
         return everything, nothing
+    if times is not None:
+        when = _row_times(times, n)
+        distinct, counts = np.unique(when, return_counts=True)
+        if n < MIN_VALIDATION_UNITS or distinct.size < 2:
+            return everything, nothing
+        # the latest times whose rows come closest to `fraction` of all rows
+        share = np.cumsum(counts[::-1]) / n
+        k = int(np.clip(np.argmin(np.abs(share - fraction)) + 1, 1, distinct.size - 1))
+        late = when >= distinct[-k]
+        return np.flatnonzero(~late), np.flatnonzero(late)
     rng = None if seed is None else int(seed) % 2**32
     if groups is not None:
         g = np.asarray(groups)
@@ -229,6 +252,43 @@ def validation_split(
         splitter = ShuffleSplit(n_splits=1, test_size=fraction, random_state=rng)
         train, val = next(splitter.split(everything))
     return np.sort(train), np.sort(val)
+
+
+def outcomes_before(
+    durations: np.ndarray, events: np.ndarray, times: Any, val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes as seen before the validation period of a time-based split.
+
+    Every row that starts before the first validation time is censored there: its
+    duration is cut at ``first_validation_time - time`` and an event after that is not
+    an event. Without this an entity's earlier row would tell the model what happens
+    to it in the validation period, and early stopping would reward memorising it.
+    Validation rows are returned unchanged. With no validation rows nothing changes.
+    """
+    t = np.asarray(durations, dtype=float).copy()
+    e = np.asarray(events, dtype=bool).copy()
+    if len(val) == 0:
+        return t, e
+    when = _row_times(times, len(t))
+    first = when[val].min()
+    before = when < first
+    cut = first - when[before]
+    late = t[before] > cut
+    t[before] = np.minimum(t[before], cut)
+    e[before] = e[before] & ~late
+    return t, e
+
+
+def _row_times(times: Any, n: int) -> np.ndarray:
+    when = np.asarray(times)
+    if len(when) != n:
+        raise SurvivalDataError(f"times has {len(when)} values for {n} rows; pass one per row")
+    if not np.issubdtype(when.dtype, np.number) or not np.isfinite(when).all():
+        raise SurvivalDataError(
+            "times must be finite numbers in the durations' unit (e.g. as-of months as "
+            "integers), one per row"
+        )
+    return when.astype(float)
 
 
 def check_feature_frame(X: pd.DataFrame, feature_names: Sequence[str]) -> pd.DataFrame:

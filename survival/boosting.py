@@ -39,6 +39,7 @@ from survival.base import (
     Interval,
     SurvivalMixin,
     check_horizons,
+    outcomes_before,
     split_survival_frame,
     step_function_at,
     survival_frame,
@@ -172,8 +173,11 @@ class GradientBoostedCoxSurvival(SurvivalMixin, BaseEstimator):
         duration_col: str = DURATION,
         event_col: str = EVENT,
         groups: np.ndarray | pd.Series | None = None,
+        times: np.ndarray | pd.Series | None = None,
     ) -> GradientBoostedCoxSurvival:
-        """Fit on ``df``; ``groups`` (e.g. entity ids) keeps a group out of both splits."""
+        """Fit on ``df``; with early stopping, ``groups`` (e.g. entity ids) keeps a group
+        on one side of the validation split, or ``times`` (when each row's follow-up
+        starts) validates on the latest rows (:func:`~survival.base.validation_split`)."""
         validate_params(self)
         X, t, e = split_survival_frame(df, duration_col, event_col)
         self.duration_col_, self.event_col_ = duration_col, event_col
@@ -187,10 +191,15 @@ class GradientBoostedCoxSurvival(SurvivalMixin, BaseEstimator):
         self.validation_history_: list[float] = []
         if self.early_stopping_rounds is not None:
             tr, va = validation_split(
-                len(t), groups, fraction=float(self.validation_fraction), seed=self.seed
+                len(t),
+                groups,
+                fraction=float(self.validation_fraction),
+                seed=self.seed,
+                times=times,
             )
-            if len(va) and e[tr].any() and e[va].any():
-                dtr = xgb.DMatrix(Z[tr], label=self._label(t[tr], e[tr]), missing=np.nan)
+            t_seen, e_seen = (t, e) if times is None else outcomes_before(t, e, times, va)
+            if len(va) and e_seen[tr].any() and e[va].any():
+                dtr = xgb.DMatrix(Z[tr], label=self._label(t_seen[tr], e_seen[tr]), missing=np.nan)
                 dva = xgb.DMatrix(Z[va], label=self._label(t[va], e[va]), missing=np.nan)
                 log: dict[str, Any] = {}
                 probe = xgb.train(

@@ -67,6 +67,7 @@ from survival.base import (
     SurvivalMixin,
     check_feature_frame,
     check_horizons,
+    outcomes_before,
     split_survival_frame,
     survival_frame,
     validate_params,
@@ -211,6 +212,7 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
         duration_col: str = DURATION,
         event_col: str = EVENT,
         groups: np.ndarray | pd.Series | None = None,
+        times: np.ndarray | pd.Series | None = None,
     ) -> LogisticHazardSurvival:
         """Fit on ``df``: every column but ``duration_col``/``event_col`` is a feature.
 
@@ -222,6 +224,11 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
         groups : array-like of shape (len(df),), optional
             Entity ids (e.g. when one client appears at several as-of dates): the
             validation split keeps each group wholly on one side.
+        times : array-like of shape (len(df),), optional
+            When each row's follow-up starts, in the durations' unit (e.g. landmark
+            months as integers). Given, early stopping validates on the rows at the
+            latest times, with the earlier rows' outcomes censored where that period
+            starts (:func:`~survival.base.validation_split`); ``groups`` is then unused.
 
         Returns
         -------
@@ -252,10 +259,13 @@ class LogisticHazardSurvival(SurvivalMixin, BaseEstimator):
         Z = self.encoder_.transform(X).to_numpy(dtype=np.float32, copy=True)
         self.grid_ = DurationGrid(self.n_intervals, scheme=self.scheme).fit(t, e)
         self.cuts_ = self.grid_.cuts_
-        idx, ev = self.grid_.transform(t, e)
         train, val = validation_split(
-            len(t), groups, fraction=float(self.validation_fraction), seed=seed
+            len(t), groups, fraction=float(self.validation_fraction), seed=seed, times=times
         )
+        if times is not None:
+            idx, ev = self.grid_.transform(*outcomes_before(t, e, times, val))
+        else:
+            idx, ev = self.grid_.transform(t, e)
         # rows censored before the first cut completed no interval: likelihood 1
         train, val = train[idx[train] > 0], val[idx[val] > 0]
         if val.size == 0:

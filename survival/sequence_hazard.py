@@ -54,6 +54,7 @@ from survival.base import (
     SurvivalDataError,
     SurvivalMixin,
     check_horizons,
+    outcomes_before,
     split_survival_frame,
     survival_frame,
     validate_params,
@@ -286,6 +287,7 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         duration_col: str = DURATION,
         event_col: str = EVENT,
         groups: np.ndarray | pd.Series | None = None,
+        times: np.ndarray | pd.Series | None = None,
     ) -> GRUHazardSurvival:
         """Fit on sequences with durations and events in ``seq.labels``.
 
@@ -298,6 +300,11 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         duration_col, event_col : str
         groups : array-like of shape (len(seq),), optional
             Entity ids: the validation split keeps each group on one side.
+        times : array-like of shape (len(seq),), optional
+            When each row's follow-up starts, in the durations' unit (e.g. landmark
+            months as integers). Given, early stopping validates on the rows at the
+            latest times, with the earlier rows' outcomes censored where that period
+            starts (:func:`~survival.base.validation_split`); ``groups`` is then unused.
 
         Returns
         -------
@@ -371,10 +378,13 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         V = self._scaled(values)
         self.grid_ = DurationGrid(self.n_intervals, scheme=self.scheme).fit(t, e)
         self.cuts_ = self.grid_.cuts_
-        idx, ev = self.grid_.transform(t, e)
         train, val = validation_split(
-            len(t), groups, fraction=float(self.validation_fraction), seed=seed
+            len(t), groups, fraction=float(self.validation_fraction), seed=seed, times=times
         )
+        if times is not None:
+            idx, ev = self.grid_.transform(*outcomes_before(t, e, times, val))
+        else:
+            idx, ev = self.grid_.transform(t, e)
         # rows censored before the first cut completed no interval: likelihood 1
         train, val = train[idx[train] > 0], val[idx[val] > 0]
         if val.size == 0:

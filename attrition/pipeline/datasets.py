@@ -47,6 +47,14 @@ class SurvivalSets:
     train_seq: SequenceFrame | None = None  # monthly histories, for sequence models
     test_seq: SequenceFrame | None = None
 
+    @property
+    def times(self) -> np.ndarray | None:
+        """Landmark month of every training row (months since 1970-01), for early
+        stopping on a time-based split; None in flat-table mode (no time axis)."""
+        if "as_of" not in (self.train.index.names or []):
+            return None
+        return self.train.index.get_level_values("as_of").asi8.astype(np.int64)
+
     def inputs(self, part: str, kind: str) -> pd.DataFrame | SequenceFrame:
         """What a model of ``kind`` ("table" or "sequence") reads for ``part``."""
         if kind == "sequence":

@@ -76,11 +76,14 @@ def data_fingerprint(sets: SurvivalSets) -> str:
     return hashlib.sha256(h.tobytes()).hexdigest()[:16]
 
 
-def _fit(model: Any, sets: SurvivalSets) -> Any:
+def _fit(model: Any, sets: SurvivalSets, early_stopping: str = "entity") -> Any:
     data = sets.inputs("train", model.input_kind)
     kwargs = {}
-    if "groups" in inspect.signature(model.fit).parameters:
+    accepts = inspect.signature(model.fit).parameters
+    if "groups" in accepts:
         kwargs["groups"] = sets.groups
+    if early_stopping == "time" and "times" in accepts and sets.times is not None:
+        kwargs["times"] = sets.times  # validate on the latest landmarks
     return model.fit(data, duration_col=DURATION, event_col=EVENT, **kwargs)
 
 
@@ -108,7 +111,7 @@ def train(
     for label, model in models.items():
         say(f"Fitting {label}")
         t0 = time.perf_counter()
-        fitted[label] = _fit(model, sets)
+        fitted[label] = _fit(model, sets, config.split.early_stopping)
         fit_s = time.perf_counter() - t0
         m = holdout_metrics(
             fitted[label],

@@ -200,3 +200,28 @@ def test_a_sequence_model_on_a_flat_table_is_refused(tmp_path):
     )
     with pytest.raises(ConfigError, match="target 'flat' has none"):
         train(cfg, home=str(tmp_path))
+
+
+def test_time_based_early_stopping_validates_on_the_latest_training_landmarks(bank_dir, tmp_path):
+    from survival.catalog import make_model
+
+    params = {"hidden": [8], "max_epochs": 3, "n_intervals": 6, "seed": 3}
+    cfg = _cfg(
+        model={"type": "logistic_hazard", "params": params},
+        split={"test_fraction": 0.25, "early_stopping": "time"},
+    )
+    result = train(cfg, source=str(bank_dir), home=str(tmp_path))
+    sets = result.sets
+    assert sets.times is not None and len(np.unique(sets.times)) == 4
+    X = sets.inputs("test", "table")
+    by_time = make_model("logistic_hazard", params).fit(
+        sets.inputs("train", "table"), times=sets.times
+    )
+    by_entity = make_model("logistic_hazard", params).fit(
+        sets.inputs("train", "table"), groups=sets.groups
+    )
+    got = result.record.load_model().predict_survival(X, [3.0])
+    np.testing.assert_array_equal(got, by_time.predict_survival(X, [3.0]))
+    assert not np.allclose(got, by_entity.predict_survival(X, [3.0]))
+    with pytest.raises(Exception, match="early_stopping"):
+        _cfg(split={"early_stopping": "random"})
