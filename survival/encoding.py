@@ -168,6 +168,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         out = np.column_stack(blocks) if blocks else np.zeros((len(X), 0))
         return pd.DataFrame(out, index=X.index, columns=self.feature_names_out_)
 
+    def output_sources(self) -> list[str]:
+        """The input column behind each output column, in ``feature_names_out_`` order
+        (``"x"``, ``"x__missing"`` and every ``"x=value"`` come from ``"x"``), so that
+        attributions of encoded columns can be summed back to the features a user knows.
+        """
+        check_is_fitted(self)
+        sources = list(self.numeric_)
+        sources += list(self.had_missing_) if self.impute else []
+        for c in self.categorical_:
+            sources += [c] * len(self.categories_[c])
+        return sources
+
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         check_is_fitted(self)
         return np.asarray(self.feature_names_out_, dtype=object)

@@ -56,7 +56,7 @@ class MLP(nn.Module):
         return self.layers(x)
 
 
-def _step_inputs(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def step_inputs(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``[value or 0, was missing, month has data]`` per step: (n, T, F) -> (n, T, 2F+1)."""
     m = mask.unsqueeze(-1)
     missing = torch.isnan(values) & m
@@ -132,15 +132,20 @@ class SequenceHazardNet(nn.Module):
     def forward(
         self, values: torch.Tensor, mask: torch.Tensor, static: torch.Tensor
     ) -> torch.Tensor:
+        return self.forward_steps(step_inputs(values, mask), static)
+
+    def forward_steps(self, steps: torch.Tensor, static: torch.Tensor) -> torch.Tensor:
+        """Logits from prepared step inputs (:func:`step_inputs`): a differentiable
+        entry point for gradient attributions (NaN-free inputs)."""
         parts = []
         if self.kind == "gru":
-            _, h = self.rnn(_step_inputs(values, mask))
+            _, h = self.rnn(steps)
             parts.append(h[-1])  # left padding: the last step is the latest month
         elif self.kind == "transformer":
-            steps = values.shape[1]
-            back = torch.arange(steps - 1, -1, -1, device=values.device)  # months ago
-            z = self.project(_step_inputs(values, mask)) + self.position(back)[None]
-            causal = nn.Transformer.generate_square_subsequent_mask(steps, device=values.device)
+            n_steps = steps.shape[1]
+            back = torch.arange(n_steps - 1, -1, -1, device=steps.device)  # months ago
+            z = self.project(steps) + self.position(back)[None]
+            causal = nn.Transformer.generate_square_subsequent_mask(n_steps, device=steps.device)
             # no key-padding mask: a row with no history would attend to nothing (NaN);
             # padded steps carry a zero "has data" input the attention can learn from
             z = self.transformer(z, mask=causal, is_causal=True)

@@ -470,6 +470,29 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ predict
 
+    def network_inputs(self, seq: SequenceFrame) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+        """What the network reads for ``seq``, for gradient attributions.
+
+        Returns
+        -------
+        steps : Tensor of shape (n, months, 2 F + 1)
+            Per month: the winsorised, standardised values (0 where missing), the
+            "was missing" flags and the "has data" flag (:func:`survival.nets.step_inputs`).
+        static : Tensor of shape (n, n_static_encoded)
+        values : ndarray of shape (n, months, F)
+            The raw sequence values in training feature order.
+        """
+        check_is_fitted(self)
+        from survival.nets import step_inputs
+
+        values = self._sequence_values(seq)
+        mask = seq.mask[:, -values.shape[1] :] if values.shape[1] else seq.mask[:, :0]
+        steps = step_inputs(
+            torch.from_numpy(np.ascontiguousarray(self._scaled(values))),
+            torch.from_numpy(np.ascontiguousarray(mask)),
+        )
+        return steps, torch.from_numpy(self._static_values(seq)), values
+
     def _logits(self, seq: SequenceFrame) -> np.ndarray:
         values = self._sequence_values(seq)
         mask = seq.mask[:, -values.shape[1] :] if values.shape[1] else seq.mask[:, :0]
