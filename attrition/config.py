@@ -172,7 +172,8 @@ class TrainConfig(_Frozen):
         return self.model_copy(update={"data": self.data.model_copy(update={key: source})})
 
 
-def _format_errors(exc: ValidationError, where: str) -> str:
+def format_validation_errors(exc: ValidationError, where: str, *, what: str = "config") -> str:
+    """Every pydantic error of a YAML file as one plain message: key path and problem."""
     lines = []
     for err in exc.errors():
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
@@ -182,7 +183,7 @@ def _format_errors(exc: ValidationError, where: str) -> str:
         elif err["type"] == "literal_error":
             msg = f"{msg}, got {err.get('input')!r}"
         lines.append(f"  - {loc}: {msg}")
-    return f"invalid config {where}:\n" + "\n".join(lines)
+    return f"invalid {what} {where}:\n" + "\n".join(lines)
 
 
 def parse_config(raw: Any, *, where: str = "<mapping>") -> TrainConfig:
@@ -194,7 +195,7 @@ def parse_config(raw: Any, *, where: str = "<mapping>") -> TrainConfig:
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc, where)) from None
+        raise ConfigError(format_validation_errors(exc, where)) from None
 
 
 def load_config(path: str | os.PathLike[str]) -> TrainConfig:

@@ -76,7 +76,27 @@ def _shap_values(
     ]
 
 
-class GradientRiskExplainer(RiskExplainer):
+class _SampledExplainer(RiskExplainer):
+    """Expected gradients: ``nsamples`` gradient samples per row (default
+    ``default_nsamples``), a background of at most ``max_background`` rows, ``seed``."""
+
+    exact: ClassVar[bool] = False
+    default_nsamples: ClassVar[int] = 100
+
+    def __init__(
+        self,
+        *args: Any,
+        nsamples: int | None = None,
+        max_background: int = 100,
+        seed: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.nsamples = nsamples or self.default_nsamples
+        self.max_background, self.seed = max_background, seed
+
+
+class GradientRiskExplainer(_SampledExplainer):
     """Expected gradients for :class:`~survival.logistic_hazard.LogisticHazardSurvival`.
 
     Extra parameters: ``nsamples`` (gradient samples per row, default 100),
@@ -84,18 +104,6 @@ class GradientRiskExplainer(RiskExplainer):
     """
 
     method: ClassVar[str] = "gradient"
-    exact: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        *args: Any,
-        nsamples: int = 100,
-        max_background: int = 100,
-        seed: int = 0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.nsamples, self.max_background, self.seed = nsamples, max_background, seed
 
     def _encoded(self, X: pd.DataFrame) -> torch.Tensor:
         raw = check_feature_frame(X, self.model.feature_names_in_)
@@ -117,23 +125,12 @@ class GradientRiskExplainer(RiskExplainer):
         return values, np.full(len(X), base), raw, names
 
 
-class SequenceGradientRiskExplainer(RiskExplainer):
+class SequenceGradientRiskExplainer(_SampledExplainer):
     """Expected gradients for :class:`~survival.sequence_hazard.GRUHazardSurvival`,
     per feature and per month. Parameters as :class:`GradientRiskExplainer`."""
 
     method: ClassVar[str] = "sequence-gradient"
-    exact: ClassVar[bool] = False
-
-    def __init__(
-        self,
-        *args: Any,
-        nsamples: int = 50,
-        max_background: int = 100,
-        seed: int = 0,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.nsamples, self.max_background, self.seed = nsamples, max_background, seed
+    default_nsamples: ClassVar[int] = 50  # a GRU pass over 12 months costs more
 
     def _attribute(self, seq: Any):
         model = self.model

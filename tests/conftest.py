@@ -7,6 +7,19 @@ import pytest
 from attrition.synthetic import SyntheticBank, generate_bank
 
 SMALL_BANK_CLIENTS = 1_500
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for the module (small nets train faster and reproducibly)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 SMALL_BANK_SEED = 11
 
 

@@ -13,6 +13,7 @@ from survival.sequences import SequenceFrame
 
 @pytest.fixture(autouse=True, scope="package")
 def _one_thread():
+    """Torch on one thread for every explain test (as ``one_torch_thread``, per package)."""
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     yield

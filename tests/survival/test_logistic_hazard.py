@@ -21,12 +21,7 @@ SMALL = {"hidden": (16,), "n_intervals": 10, "max_epochs": 30}
 HORIZONS = [1.0, 2.5, 6.0, 12.0]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -26,12 +26,7 @@ SMALL = {
 HORIZONS = [1.0, 2.5, 6.0, 12.0]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_trend_sequences(n: int = 400, *, months: int = 8, seed: int = 0) -> SequenceFrame:
