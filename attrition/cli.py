@@ -235,6 +235,88 @@ def evaluate(
     _warn_if_small(metrics)
 
 
+class Target(StrEnum):
+    both = "both"
+    client = "client"
+    rm = "rm"
+
+
+@app.command()
+def score(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM (default: the data's last month).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Bank tables (dir or URL); default: the client model's training data."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Parquet file (default $ATTRITION_HOME/scores/scores_<as-of>.parquet)."),
+    ] = None,
+    target: Annotated[Target, typer.Option(help="Which population(s) to score.")] = Target.both,
+    model: Annotated[
+        str | None, typer.Option(help="NAME[@VERSION] for --target client or rm.")
+    ] = None,
+    playbook: Annotated[
+        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Drivers kept per entity.")] = 5,
+) -> None:
+    """Score RMs, then clients: risk at 1-12 months, tier, value at risk, drivers, actions.
+
+    Writes one Parquet row per entity (id, entity_type, as_of, model, model_version,
+    risk_1m..risk_12m, tier, value_at_risk, drivers, actions as JSON) and prints a
+    summary per tier.
+    """
+    import yaml
+
+    from attrition.config import attrition_home, parse_config
+    from attrition.io import load_bank
+    from attrition.pipeline.score import DEFAULT_MODELS, score_bank, write_scores
+    from attrition.playbook import load_playbook
+    from attrition.registry import ModelRegistry
+
+    entities = ("rm", "client") if target == Target.both else (target.value,)
+    if model is not None and target == Target.both:
+        raise _fail(ValueError("--model needs --target client or --target rm"))
+    models = {target.value: model} if model else {}
+    home = attrition_home()
+    try:
+        book = load_playbook(playbook)
+        if source is None:
+            ref = models.get(entities[-1], DEFAULT_MODELS[entities[-1]])
+            record = ModelRegistry(home).get(ref)
+            cfg = parse_config(yaml.safe_load(record.config_text), where=record.ref)
+            source = cfg.data.source
+            if not source:
+                raise ValueError(f"{record.ref} names no data source; pass --source")
+        with console.status("Loading data"):
+            data = load_bank(source)
+        with console.status("Scoring") as status:
+            scores = score_bank(
+                data,
+                as_of,
+                home=home,
+                entities=entities,
+                models=models,
+                playbook=book,
+                top_k=top_k,
+                progress=lambda m: status.update(m),
+            )
+        month = scores["as_of"].iloc[0] if len(scores) else as_of
+        path = write_scores(scores, out or home / "scores" / f"scores_{month}.parquet")
+    except (AttritionError, ValueError) as exc:
+        raise _fail(exc) from exc
+    summary = Table(title=f"Scores at {month}")
+    for col in ("population", "tier", "entities", "value at risk"):
+        summary.add_column(col)
+    for (entity, tier), g in scores.groupby(["entity_type", "tier"], sort=False):
+        summary.add_row(entity, tier, f"{len(g):,}", f"{g['value_at_risk'].sum():,.0f}")
+    out_console.print(summary)
+    console.print(f"Wrote {len(scores):,} scores to {path}")
+
+
 models_app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 

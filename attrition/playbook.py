@@ -93,7 +93,9 @@ class TierRule(_Frozen):
 
 
 class TierConfig(_Frozen):
-    horizon: float = Field(3.0, gt=0)
+    """``horizon``: the month (1-12) whose risk sets the tier and the value at risk."""
+
+    horizon: int = Field(3, ge=1, le=12)
     client: TierRule
     rm: TierRule
 

@@ -58,7 +58,17 @@ def _words(entity: str | None, feature: str, value: Any) -> dict[str, str]:
     }
 
 
-def drivers_table(explanation: RiskExplanation, entity: str | None, *, k: int = 5) -> pd.DataFrame:
+# contributions below this (0.01 percentage point of risk) are noise nobody acts on
+MIN_CONTRIBUTION = 1e-4
+
+
+def drivers_table(
+    explanation: RiskExplanation,
+    entity: str | None,
+    *,
+    k: int = 5,
+    min_contribution: float = MIN_CONTRIBUTION,
+) -> pd.DataFrame:
     """The ``k`` features that raise each row's risk most, with their wording.
 
     Parameters
@@ -67,6 +77,8 @@ def drivers_table(explanation: RiskExplanation, entity: str | None, *, k: int = 
     entity : {"client", "rm"} or None
         Whose catalogue to read (None for flat-table models).
     k : int
+    min_contribution : float
+        Drivers adding less risk than this are left out.
 
     Returns
     -------
@@ -88,20 +100,27 @@ def drivers_table(explanation: RiskExplanation, entity: str | None, *, k: int = 
             feature_names=names,
         )
     top = explanation.top_drivers(k=k, direction="up").drop(columns=["log_contribution"])
+    top = top[top["contribution"] >= min_contribution]
     # object dtype: a missing value must stay None (JSON null), not become NaN
     top["value"] = pd.Series([_plain(v) for v in top["value"]], index=top.index, dtype=object)
     words = [_words(entity, f, v) for f, v in zip(top["feature"], top["value"], strict=True)]
     return pd.concat([top, pd.DataFrame(words, index=top.index)], axis=1)
 
 
-def drivers_json(explanation: RiskExplanation, entity: str | None, *, k: int = 5) -> pd.Series:
+def drivers_json(
+    explanation: RiskExplanation,
+    entity: str | None,
+    *,
+    k: int = 5,
+    min_contribution: float = MIN_CONTRIBUTION,
+) -> pd.Series:
     """Per row of the explanation, its top drivers as a JSON list (rank order).
 
     Each item: ``feature``, ``value``, ``contribution`` (rounded to 1e-4),
     ``direction``, ``label_en``, ``label_zh``, ``text_en``, ``text_zh``. Rows with no
-    feature raising their risk get ``[]``.
+    feature raising their risk by at least ``min_contribution`` get ``[]``.
     """
-    table = drivers_table(explanation, entity, k=k)
+    table = drivers_table(explanation, entity, k=k, min_contribution=min_contribution)
     position = pd.Series(np.arange(len(explanation)), index=explanation.index)
     pos = position.loc[table.index].to_numpy() if len(table) else np.zeros(0, dtype=int)
     items: list[list[dict[str, Any]]] = [[] for _ in range(len(explanation))]

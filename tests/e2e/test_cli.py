@@ -19,6 +19,7 @@ COMMANDS = [
     "models",
     "models list",
     "models show",
+    "score",
 ]
 
 

@@ -1,0 +1,263 @@
+"""Scoring a bank at an as-of month: risks, tiers, value at risk, drivers and actions.
+
+One row per entity (the output contract later issues build on)::
+
+    id, entity_type, as_of, model, model_version,
+    risk_1m .. risk_12m, tier, value_at_risk, drivers (JSON), actions (JSON)
+
+- RMs are scored first; their flight risk at the playbook's horizon is passed to the
+  client features (``rm_flight_risk``), which a client model trained with it uses.
+- ``risk_Nm`` is P(event within N months); months beyond the model's training
+  follow-up are left empty rather than extrapolated.
+- ``tier`` and ``value_at_risk`` use the risk at the playbook's horizon
+  (``tiers.horizon``, 3 months by default). Client value at risk = risk × AUM at the
+  as-of. RM value at risk = P(resign) × the AUM of the RM's book expected to leave
+  *because* the RM leaves: for each client of the book, the client model's risk with
+  "the RM left last month" minus the risk as things are, times the client's AUM; the
+  client model learnt that effect from the departures in the bank's own history.
+  Without a client model the RM value at risk is empty.
+- ``drivers`` are the top features raising the risk (SHAP at the playbook horizon,
+  against a seeded sample of the scored population as background), worded in English
+  and Chinese; ``actions`` come from the playbook.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from attrition.config import parse_config
+from attrition.contracts import BankData
+from attrition.errors import ConfigError
+from attrition.features import CATALOGUE_VERSION, build_features
+from attrition.pipeline.datasets import sequence_frame
+from attrition.pipeline.drivers import drivers_json
+from attrition.playbook import Playbook, load_playbook
+from attrition.registry import ModelRecord, ModelRegistry
+from explain import make_explainer
+
+MONTHS = tuple(range(1, 13))
+RISK_COLUMNS = [f"risk_{m}m" for m in MONTHS]
+SCORE_COLUMNS = [
+    "id",
+    "entity_type",
+    "as_of",
+    "model",
+    "model_version",
+    *RISK_COLUMNS,
+    "tier",
+    "value_at_risk",
+    "drivers",
+    "actions",
+]
+DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
+BACKGROUND_ROWS = 200
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class ScoredEntities:
+    """The score rows of one population, and what RM value at risk needs from it."""
+
+    scores: pd.DataFrame
+    features: pd.DataFrame  # the rows scored (features at the as-of)
+    model: Any
+    record: ModelRecord
+    inputs: Any  # what the model read (a frame or a SequenceFrame)
+
+
+def _model_inputs(data: BankData, record: ModelRecord, model: Any, X: pd.DataFrame) -> Any:
+    if getattr(model, "input_kind", "table") != "sequence":
+        return X
+    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref} config")
+    return sequence_frame(data, config, X, config.sequence.months)
+
+
+def _risks(model: Any, inputs: Any, index: pd.Index) -> pd.DataFrame:
+    usable = [m for m in MONTHS if m <= model.max_duration_]
+    surv = model.predict_survival(inputs, usable).to_numpy()
+    out = pd.DataFrame(np.nan, index=index, columns=RISK_COLUMNS)
+    out[[f"risk_{m}m" for m in usable]] = 1.0 - surv
+    return out
+
+
+def _background(inputs: Any, seed: int) -> Any:
+    n = len(inputs)
+    if n <= BACKGROUND_ROWS:
+        return inputs
+    pick = np.sort(np.random.default_rng(seed).choice(n, BACKGROUND_ROWS, replace=False))
+    return inputs.iloc[pick] if isinstance(inputs, pd.DataFrame) else inputs.take(pick)
+
+
+def score_entities(
+    data: BankData,
+    entity: str,
+    as_of: pd.Period,
+    record: ModelRecord,
+    playbook: Playbook,
+    *,
+    rm_risk: pd.Series | None = None,
+    top_k: int = 5,
+    seed: int = 0,
+) -> ScoredEntities:
+    """Score one population with a registered model (see the module docstring)."""
+    if record.metadata.get("entity") != entity:
+        raise ConfigError(
+            f"model {record.ref} predicts {record.metadata.get('target')!r}, not a {entity} "
+            "target; pick it with --model for the right population"
+        )
+    model = record.load_model()
+    X = build_features(data, entity, [as_of], rm_risk=rm_risk)
+    record.check_features(list(X.columns), CATALOGUE_VERSION)
+    X = X[list(record.metadata["feature_names"])]
+    inputs = _model_inputs(data, record, model, X)
+    risks = _risks(model, inputs, X.index)
+    horizon = playbook.tiers.horizon
+    at_h = pd.Series(
+        1.0 - model.predict_survival(inputs, [horizon]).to_numpy()[:, 0], index=X.index
+    )
+    tier = playbook.tiers_of(entity, at_h)
+    explanation = make_explainer(
+        model, _background(inputs, seed), horizon=horizon, model_version=record.ref
+    )(inputs)
+    drivers = drivers_json(explanation, entity, k=top_k)
+    actions = [
+        json.dumps(playbook.actions(entity, json.loads(d), t), ensure_ascii=False)
+        for d, t in zip(drivers, tier, strict=True)
+    ]
+    if entity == "client" and "aum" in X.columns:
+        value = at_h * X["aum"].fillna(0.0)
+    else:
+        value = pd.Series(np.nan, index=X.index)  # RMs: filled by rm_value_at_risk
+    ids = X.index.get_level_values(0).astype(str)
+    scores = pd.DataFrame(
+        {
+            "id": ids,
+            "entity_type": entity,
+            "as_of": str(as_of),
+            "model": record.name,
+            "model_version": record.version,
+            **{c: risks[c].to_numpy() for c in RISK_COLUMNS},
+            "tier": tier.to_numpy(),
+            "value_at_risk": value.to_numpy(),
+            "drivers": drivers.to_numpy(),
+            "actions": actions,
+        }
+    )
+    return ScoredEntities(scores, X, model, record, inputs)
+
+
+def client_owners(data: BankData, as_of: pd.Period) -> pd.Series:
+    """The RM owning each client at the end of ``as_of`` (contract ownership rule)."""
+    end = as_of.to_timestamp(how="end").normalize()
+    if "assignments" in data.tables:
+        a = data["assignments"]
+        live = a[(a["start_date"] <= end) & (a["end_date"].isna() | (a["end_date"] > end))]
+        live = live.sort_values("start_date", kind="stable")
+        return live.groupby("client_id")["rm_id"].last().astype(str)
+    c = data["clients"]
+    return c.set_index("client_id")["rm_id"].astype(str)
+
+
+def rm_value_at_risk(
+    data: BankData,
+    as_of: pd.Period,
+    rms: ScoredEntities,
+    clients: ScoredEntities,
+    horizon: int,
+) -> pd.Series:
+    """P(RM resigns) × the book AUM expected to leave because the RM leaves, per RM id."""
+    X = clients.features
+    if "rm_departed" not in X.columns or "aum" not in X.columns:
+        return pd.Series(np.nan, index=rms.scores["id"].to_numpy())
+    departed = X.assign(rm_departed=1.0)
+    model = clients.model
+    inputs = _model_inputs(data, clients.record, model, departed)
+    if_gone = 1.0 - model.predict_survival(inputs, [horizon]).to_numpy()[:, 0]
+    now = 1.0 - model.predict_survival(clients.inputs, [horizon]).to_numpy()[:, 0]
+    uplift = np.clip(if_gone - now, 0.0, None) * X["aum"].fillna(0.0).to_numpy()
+    ids = X.index.get_level_values(0).astype(str)
+    owner = client_owners(data, as_of).reindex(ids).to_numpy()
+    exposed = pd.Series(uplift).groupby(owner).sum()
+    rm_ids = rms.scores["id"].to_numpy()
+    risk = rms.scores.set_index("id")[f"risk_{horizon}m"]
+    return risk.reindex(rm_ids) * exposed.reindex(rm_ids).fillna(0.0)
+
+
+def score_bank(
+    data: BankData,
+    as_of: str | pd.Period | None = None,
+    *,
+    home: str | os.PathLike[str],
+    entities: tuple[str, ...] = ("rm", "client"),
+    models: dict[str, str] | None = None,
+    playbook: Playbook | None = None,
+    top_k: int = 5,
+    progress: Progress | None = None,
+) -> pd.DataFrame:
+    """Score RMs, then clients, with the registry's current models.
+
+    Parameters
+    ----------
+    data : BankData
+    as_of : month, default the last month of the data
+    home : the ``$ATTRITION_HOME`` holding ``models/``
+    entities : which populations (RMs are always scored before clients)
+    models : entity -> registry reference (``NAME`` or ``NAME@VERSION``); defaults
+        ``rm_resignation`` and ``client_outflow``
+    playbook : default the shipped ``configs/playbook.yaml``
+
+    Returns
+    -------
+    DataFrame with :data:`SCORE_COLUMNS`, RMs first.
+    """
+    say = progress or (lambda _m: None)
+    month = data.last_month if as_of is None else pd.Period(as_of, freq="M")
+    if month > data.last_month:
+        raise ConfigError(f"as-of {month} is after the data's last month {data.last_month}")
+    book = playbook or load_playbook()
+    refs = {**DEFAULT_MODELS, **(models or {})}
+    registry = ModelRegistry(home)
+    scored: dict[str, ScoredEntities] = {}
+    rm_risk = None
+    for entity in ("rm", "client"):
+        if entity not in entities:
+            continue
+        record = registry.get(refs[entity])
+        say(f"Scoring {entity}s with {record.ref}")
+        scored[entity] = score_entities(
+            data, entity, month, record, book, rm_risk=rm_risk, top_k=top_k
+        )
+        if entity == "rm":
+            s = scored["rm"].scores
+            rm_risk = pd.Series(
+                s[f"risk_{book.tiers.horizon}m"].to_numpy(), index=s["id"].to_numpy()
+            )
+    if "rm" in scored and "client" in scored:
+        say("RM value at risk from their books")
+        var = rm_value_at_risk(data, month, scored["rm"], scored["client"], book.tiers.horizon)
+        scored["rm"].scores["value_at_risk"] = var.to_numpy()
+    frames = [scored[e].scores for e in ("rm", "client") if e in scored]
+    return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+
+
+def write_scores(scores: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the scores as Parquet atomically (a temp file renamed into place)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        scores.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
