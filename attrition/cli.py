@@ -317,6 +317,29 @@ def score(
     console.print(f"Wrote {len(scores):,} scores to {path}")
 
 
+def _top_at_risk(scores: pd.DataFrame, n: int = 5) -> Table:
+    """The highest values at risk of each population, with the first driver and action."""
+    import json
+
+    table = Table(title=f"Top {n} by value at risk")
+    for col in ("who", "id", "tier", "risk 3m", "value at risk", "top driver", "suggested action"):
+        table.add_column(col)
+    for entity in ("rm", "client"):
+        part = scores[scores["entity_type"] == entity].nlargest(n, "value_at_risk")
+        for _, row in part.iterrows():
+            drivers, actions = json.loads(row["drivers"]), json.loads(row["actions"])
+            table.add_row(
+                entity,
+                row["id"],
+                row["tier"],
+                f"{row['risk_3m']:.1%}",
+                f"{row['value_at_risk']:,.0f}",
+                drivers[0]["text_en"] if drivers else "",
+                actions[0]["en"] if actions else "",
+            )
+    return table
+
+
 models_app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 
@@ -379,7 +402,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
     """Run the main job end to end on a synthetic bank and say where everything went:
-    generate, validate, build features and labels, train the client outflow model."""
+    generate, validate, build features and labels, train the RM and client models,
+    score RMs then clients with drivers and suggested actions."""
     import pandas as pd
 
     from attrition.features import build_features
@@ -428,25 +452,37 @@ def demo(
             )
         out_console.print(summary)
 
-        console.rule("4. Train the client outflow model (configs/client_outflow.yaml)")
-        config_path = Path("configs/client_outflow.yaml")
-        if config_path.is_file():
-            from attrition.config import load_config
-            from attrition.pipeline.train import train as run_training
+        console.rule(
+            "4. Train the RM and client models (configs/rm_resignation.yaml, client_outflow.yaml)"
+        )
+        from attrition.config import load_config
+        from attrition.pipeline.train import train as run_training
 
-            with console.status("Training") as status:
+        registered = []
+        for name in ("rm_resignation", "client_outflow"):
+            config_path = Path("configs") / f"{name}.yaml"
+            if not config_path.is_file():
+                raise typer.BadParameter(
+                    f"{config_path} not found: run the demo from the repository root"
+                )
+            with console.status(f"Training {name}") as status:
                 result = run_training(
                     load_config(config_path),
                     source=str(bank_dir),
                     home=str(out),
-                    progress=lambda m: status.update(m),
+                    progress=lambda m, s=status: s.update(m),
                 )
             m = result.metrics
-            out_console.print(_metrics_table(m[m["horizon"] == 3], "holdout metrics at 3 months"))
-            registered = str(result.record.path)
-        else:
-            console.print(f"{config_path} not found (run the demo from the repository root)")
-            registered = "(not trained)"
+            out_console.print(_metrics_table(m[m["horizon"] == 3], f"{name}: holdout at 3 months"))
+            registered.append(str(result.record.path))
+
+        console.rule("5. Score RMs, then clients, with drivers and actions")
+        from attrition.pipeline.score import score_bank, write_scores
+
+        with console.status("Scoring") as status:
+            scores = score_bank(data, home=out, progress=lambda m: status.update(m))
+        scores_path = write_scores(scores, out / "scores" / f"scores_{data.last_month}.parquet")
+        out_console.print(_top_at_risk(scores))
     except AttritionError as exc:
         raise _fail(exc) from exc
 
@@ -455,7 +491,8 @@ def demo(
     where.add_row("contract tables", str(bank_dir))
     where.add_row("true hazards", str(bank_dir / "truth"))
     where.add_row("features + labels", str(out / "features"))
-    where.add_row("registered model", registered)
+    where.add_row("registered models", "\n".join(registered))
+    where.add_row("scores", str(scores_path))
     out_console.print(where)
     console.print(
         f"Demo finished in {time.perf_counter() - t0:.0f}s ({pd.Timestamp.now():%Y-%m-%d %H:%M})."
