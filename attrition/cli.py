@@ -235,6 +235,20 @@ def evaluate(
     _warn_if_small(metrics)
 
 
+def _training_source(home: Path, ref: str) -> str:
+    """The data source a registered model was trained on (the default for scoring)."""
+    import yaml
+
+    from attrition.config import parse_config
+    from attrition.registry import ModelRegistry
+
+    record = ModelRegistry(home).get(ref)
+    source = parse_config(yaml.safe_load(record.config_text), where=record.ref).data.source
+    if not source:
+        raise ValueError(f"{record.ref} names no data source; pass --source")
+    return source
+
+
 class Target(StrEnum):
     both = "both"
     client = "client"
@@ -269,13 +283,10 @@ def score(
     risk_1m..risk_12m, tier, value_at_risk, drivers, actions as JSON) and prints a
     summary per tier.
     """
-    import yaml
-
-    from attrition.config import attrition_home, parse_config
-    from attrition.io import load_bank
-    from attrition.pipeline.score import DEFAULT_MODELS, score_bank, write_scores
+    from attrition.config import attrition_home
+    from attrition.io import load_bank, write_parquet
+    from attrition.pipeline.score import DEFAULT_MODELS, score_bank
     from attrition.playbook import load_playbook
-    from attrition.registry import ModelRegistry
 
     entities = ("rm", "client") if target == Target.both else (target.value,)
     if model is not None and target == Target.both:
@@ -285,12 +296,7 @@ def score(
     try:
         book = load_playbook(playbook)
         if source is None:
-            ref = models.get(entities[-1], DEFAULT_MODELS[entities[-1]])
-            record = ModelRegistry(home).get(ref)
-            cfg = parse_config(yaml.safe_load(record.config_text), where=record.ref)
-            source = cfg.data.source
-            if not source:
-                raise ValueError(f"{record.ref} names no data source; pass --source")
+            source = _training_source(home, models.get(entities[-1], DEFAULT_MODELS[entities[-1]]))
         with console.status("Loading data"):
             data = load_bank(source)
         with console.status("Scoring") as status:
@@ -305,7 +311,7 @@ def score(
                 progress=lambda m: status.update(m),
             )
         month = scores["as_of"].iloc[0] if len(scores) else as_of
-        path = write_scores(scores, out or home / "scores" / f"scores_{month}.parquet")
+        path = write_parquet(scores, out or home / "scores" / f"scores_{month}.parquet")
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     summary = Table(title=f"Scores at {month}")
@@ -315,6 +321,66 @@ def score(
         summary.add_row(entity, tier, f"{len(g):,}", f"{g['value_at_risk'].sum():,.0f}")
     out_console.print(summary)
     console.print(f"Wrote {len(scores):,} scores to {path}")
+
+
+@app.command()
+def plan(
+    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM of the scores to plan from.")],
+    scores: Annotated[
+        Path | None,
+        typer.Option(help="Scores file (default $ATTRITION_HOME/scores/scores_<as-of>.parquet)."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Bank tables, for ownership and grades (default: the training data)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Parquet file (default $ATTRITION_HOME/plans/plan_<as-of>.parquet)."),
+    ] = None,
+    playbook: Annotated[
+        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+    ] = None,
+) -> None:
+    """Each RM's contact plan for the coming week, within their capacity; overflow to the
+    remote RM team. Ordered by expected AUM retained (value at risk × action effect)."""
+    import pandas as pd
+
+    from attrition.config import attrition_home
+    from attrition.io import load_bank, write_parquet
+    from attrition.pipeline.plan import contact_plan, plan_summary
+    from attrition.playbook import load_playbook
+
+    home = attrition_home()
+    path = scores or home / "scores" / f"scores_{as_of}.parquet"
+    try:
+        if not Path(path).is_file():
+            raise ValueError(
+                f"no scores at {path}; run `attrition score --as-of {as_of}` first or pass --scores"
+            )
+        frame = pd.read_parquet(path)
+        if len(frame) and frame["as_of"].iloc[0] != as_of:
+            raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
+        book = load_playbook(playbook)
+        with console.status("Loading data"):
+            data = load_bank(source or _training_source(home, "client_outflow"))
+        result = contact_plan(frame, data, book)
+        written = write_parquet(result, out or home / "plans" / f"plan_{as_of}.parquet")
+    except (AttritionError, ValueError) as exc:
+        raise _fail(exc) from exc
+    summary = plan_summary(result)
+    table = Table(title=f"Contact plan for the week after {as_of}")
+    for col in ("assignee", "contacts", "value at risk", "expected AUM retained"):
+        table.add_column(col)
+    for assignee, row in summary.head(10).iterrows():
+        table.add_row(
+            str(assignee),
+            f"{row['contacts']:,}",
+            f"{row['value_at_risk']:,.0f}",
+            f"{row['expected_retained']:,.0f}",
+        )
+    out_console.print(table)
+    console.print(f"Wrote {len(result):,} contacts ({summary.shape[0]} assignees) to {written}")
 
 
 def _top_at_risk(scores: pd.DataFrame, n: int = 5) -> Table:
@@ -477,11 +543,12 @@ def demo(
             registered.append(str(result.record.path))
 
         console.rule("5. Score RMs, then clients, with drivers and actions")
-        from attrition.pipeline.score import score_bank, write_scores
+        from attrition.io import write_parquet
+        from attrition.pipeline.score import score_bank
 
         with console.status("Scoring") as status:
             scores = score_bank(data, home=out, progress=lambda m: status.update(m))
-        scores_path = write_scores(scores, out / "scores" / f"scores_{data.last_month}.parquet")
+        scores_path = write_parquet(scores, out / "scores" / f"scores_{data.last_month}.parquet")
         out_console.print(_top_at_risk(scores))
     except AttritionError as exc:
         raise _fail(exc) from exc

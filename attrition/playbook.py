@@ -100,11 +100,32 @@ class TierConfig(_Frozen):
     rm: TierRule
 
 
+class ContactPlanConfig(_Frozen):
+    """Meaningful contacts an RM can make in a week: ``capacity`` for everyone,
+    ``by_grade`` (``rms.grade``) and ``by_rm`` (RM id, wins over the grade) to differ."""
+
+    capacity: int = Field(25, ge=0)
+    by_grade: dict[str, int] = {}
+    by_rm: dict[str, int] = {}
+
+    def capacities(self, rms: pd.DataFrame) -> pd.Series:
+        """Weekly capacity per RM id (``rms`` has ``rm_id`` and optionally ``grade``)."""
+        cap = pd.Series(self.capacity, index=rms["rm_id"].astype(str).to_numpy(), dtype=int)
+        if self.by_grade and "grade" in rms.columns:
+            by_grade = rms["grade"].map(self.by_grade).to_numpy()
+            cap = cap.where(pd.isna(by_grade), pd.Series(by_grade, index=cap.index))
+        for rm_id, value in self.by_rm.items():
+            if rm_id in cap.index:
+                cap[rm_id] = value
+        return cap.astype(int)
+
+
 class Playbook(_Frozen):
     """A validated playbook (see ``configs/playbook.yaml``)."""
 
     version: int = 1
     tiers: TierConfig
+    contact_plan: ContactPlanConfig = ContactPlanConfig()
     defaults: dict[Entity, dict[Literal["high", "medium", "low"], Action]]
     rules: tuple[Rule, ...] = ()
 
@@ -172,6 +193,13 @@ def _action_dict(action: Action, *, because: str | None) -> dict[str, Any]:
 def _semantic_problems(book: Playbook) -> list[str]:
     problems = []
     catalogue = feature_catalogue()
+    plan = book.contact_plan
+    for where, caps in (("by_grade", plan.by_grade), ("by_rm", plan.by_rm)):
+        bad = {k: v for k, v in caps.items() if not isinstance(v, int) or v < 0}
+        if bad:
+            problems.append(
+                f"contact_plan.{where}: capacities must be whole numbers ≥ 0, got {bad}"
+            )
     for entity in ("client", "rm"):
         tier: TierRule = getattr(book.tiers, entity)
         if tier.medium > tier.high if tier.method == "threshold" else tier.medium < tier.high:

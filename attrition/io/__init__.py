@@ -35,7 +35,13 @@ from attrition.errors import (
     DataQualityWarning,
     SourceError,
 )
-from attrition.io.files import read_directory, read_file, table_file, write_directory
+from attrition.io.files import (
+    read_directory,
+    read_file,
+    table_file,
+    write_directory,
+    write_parquet,
+)
 from attrition.io.source import describe_source, is_url
 from attrition.io.sql import database_errors, make_engine, read_sql, read_sql_table, write_sql
 from attrition.validation import ValidationReport, validate_flat, validate_tables
@@ -48,6 +54,7 @@ __all__ = [
     "read_flat_table",
     "read_tables",
     "validate_source",
+    "write_parquet",
     "write_tables",
 ]
 

@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -248,16 +246,3 @@ def score_bank(
         scored["rm"].scores["value_at_risk"] = var.to_numpy()
     frames = [scored[e].scores for e in ("rm", "client") if e in scored]
     return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
-
-
-def write_scores(scores: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write the scores as Parquet atomically (a temp file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        scores.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path

@@ -10,63 +10,21 @@ import pytest
 from typer.testing import CliRunner
 
 from attrition.cli import app
-from attrition.config import parse_config
 from attrition.errors import ConfigError
 from attrition.features import build_features
-from attrition.io import write_tables
-from attrition.pipeline.score import SCORE_COLUMNS, client_owners, score_bank, write_scores
-from attrition.pipeline.train import train
+from attrition.io import write_parquet
+from attrition.pipeline.score import SCORE_COLUMNS, client_owners, score_bank
 from attrition.playbook import load_playbook
 
-LANDMARKS = {"count": 6, "step": 3, "holdout": 2}
 
-
-@pytest.fixture(scope="module")
-def small_bank():
-    """A bank with enough RMs (60 clients each) for an RM model to learn from."""
-    from attrition.synthetic import GeneratorConfig, generate_bank
-
-    return generate_bank(config=GeneratorConfig(n_clients=2400, seed=4, clients_per_rm=60))
-
-
-@pytest.fixture(scope="module")
-def home(small_bank, tmp_path_factory):
-    """A registry holding a client and an RM model trained on the small bank."""
-    home = tmp_path_factory.mktemp("home")
-    bank = home / "bank"
-    write_tables(small_bank.data.tables, bank)
-    for target, model in (
-        ("client_outflow", {"type": "xgb_cox", "params": {"n_estimators": 80}}),
-        ("rm_resignation", {"type": "coxph", "params": {"penalizer": 0.5}}),
-    ):
-        cfg = parse_config(
-            {
-                "name": target,
-                "target": target,
-                "seed": 3,
-                "model": model,
-                "landmarks": LANDMARKS,
-                "split": {"test_fraction": 0.4},
-                "data": {"source": str(bank)},
-            }
-        )
-        train(cfg, home=str(home))
-    return home
-
-
-@pytest.fixture(scope="module")
-def scores(small_bank, home) -> pd.DataFrame:
-    return score_bank(small_bank.data, home=home)
-
-
-def test_one_row_per_entity_rms_first_with_the_output_columns(small_bank, scores):
+def test_one_row_per_entity_rms_first_with_the_output_columns(scored_bank, scores):
     assert list(scores.columns) == SCORE_COLUMNS
-    last = small_bank.data.last_month
+    last = scored_bank.data.last_month
     assert (scores["as_of"] == str(last)).all()
     types = scores["entity_type"].tolist()
     assert types == sorted(types, key=lambda t: t != "rm")  # RMs first
     for entity in ("rm", "client"):
-        population = build_features(small_bank.data, entity, [last])
+        population = build_features(scored_bank.data, entity, [last])
         ids = population.index.get_level_values(0).astype(str)
         assert sorted(scores.loc[scores["entity_type"] == entity, "id"]) == sorted(ids)
     assert set(scores["model"]) == {"rm_resignation", "client_outflow"}
@@ -79,7 +37,7 @@ def test_risks_are_probabilities_rising_with_the_horizon(scores):
     assert (np.diff(risk, axis=1) >= -1e-12).all()
 
 
-def test_tiers_and_value_at_risk_follow_the_playbook(small_bank, scores):
+def test_tiers_and_value_at_risk_follow_the_playbook(scored_bank, scores):
     book = load_playbook()
     clients = scores[scores["entity_type"] == "client"].set_index("id")
     rule = book.tiers.client
@@ -89,7 +47,7 @@ def test_tiers_and_value_at_risk_follow_the_playbook(small_bank, scores):
         np.where(clients["risk_3m"] >= rule.medium, "medium", "low"),
     )
     np.testing.assert_array_equal(clients["tier"], want)
-    aum = build_features(small_bank.data, "client", [small_bank.data.last_month])["aum"]
+    aum = build_features(scored_bank.data, "client", [scored_bank.data.last_month])["aum"]
     aum.index = aum.index.get_level_values(0).astype(str)
     np.testing.assert_allclose(
         clients["value_at_risk"], clients["risk_3m"] * aum.reindex(clients.index).fillna(0)
@@ -97,7 +55,7 @@ def test_tiers_and_value_at_risk_follow_the_playbook(small_bank, scores):
     rms = scores[scores["entity_type"] == "rm"]
     assert rms["value_at_risk"].notna().all() and (rms["value_at_risk"] >= 0).all()
     # an RM can only put at risk what their book holds
-    owners = client_owners(small_bank.data, small_bank.data.last_month)
+    owners = client_owners(scored_bank.data, scored_bank.data.last_month)
     book_aum = aum.groupby(owners.reindex(aum.index).to_numpy()).sum()
     assert (rms.set_index("id")["value_at_risk"] <= book_aum.reindex(rms["id"]).fillna(0)).all()
 
@@ -113,24 +71,24 @@ def test_drivers_and_actions_are_json_in_both_languages(scores):
         assert fired <= {d["feature"] for d in drivers}
 
 
-def test_one_population_a_named_model_and_a_future_month(small_bank, home):
+def test_one_population_a_named_model_and_a_future_month(scored_bank, home):
     rms = score_bank(
-        small_bank.data, home=home, entities=("rm",), models={"rm": "rm_resignation@1"}
+        scored_bank.data, home=home, entities=("rm",), models={"rm": "rm_resignation@1"}
     )
     assert set(rms["entity_type"]) == {"rm"} and rms["value_at_risk"].isna().all()
-    earlier = small_bank.data.last_month - 2
-    past = score_bank(small_bank.data, earlier, home=home, entities=("client",))
+    earlier = scored_bank.data.last_month - 2
+    past = score_bank(scored_bank.data, earlier, home=home, entities=("client",))
     assert (past["as_of"] == str(earlier)).all()
     with pytest.raises(ConfigError, match="after the data's last month"):
-        score_bank(small_bank.data, small_bank.data.last_month + 1, home=home)
+        score_bank(scored_bank.data, scored_bank.data.last_month + 1, home=home)
     with pytest.raises(ConfigError, match="not a client target"):
         score_bank(
-            small_bank.data, home=home, entities=("client",), models={"client": "rm_resignation"}
+            scored_bank.data, home=home, entities=("client",), models={"client": "rm_resignation"}
         )
 
 
 def test_scores_are_written_atomically(scores, tmp_path, monkeypatch):
-    path = write_scores(scores, tmp_path / "out" / "scores.parquet")
+    path = write_parquet(scores, tmp_path / "out" / "scores.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(path), scores)
 
     def broken(self, *args, **kwargs):
@@ -138,7 +96,7 @@ def test_scores_are_written_atomically(scores, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
     with pytest.raises(OSError, match="disk full"):
-        write_scores(scores.iloc[:5], path)
+        write_parquet(scores.iloc[:5], path)
     assert len(pd.read_parquet(path)) == len(scores)  # the previous file is intact
     assert [p.name for p in path.parent.iterdir()] == ["scores.parquet"]
 

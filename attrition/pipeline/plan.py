@@ -1,0 +1,131 @@
+"""The weekly contact plan: which clients each RM contacts, with which action, in order.
+
+From client scores (``attrition score``): each client's most urgent suggested action
+and its expected effect (the playbook's ``effect``, the share of the value at risk
+the action keeps), so the contact is worth ``expected_retained = value_at_risk ×
+effect`` of AUM. Every contact costs an RM one of their weekly contacts
+(``contact_plan`` in the playbook: 25 by default, by grade or by RM). Since contacts
+are independent and cost the same, taking each RM's clients in order of expected
+AUM retained, up to the RM's capacity, maximises the AUM retained for that RM (and so
+for the bank); what does not fit, and clients whose RM has left, go to the remote RM
+team's overflow list, in the same order.
+
+Clients whose best action is automated care (no RM time: priority 5 with no driver)
+are not put on anyone's list.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from attrition.contracts import BankData
+from attrition.pipeline.score import client_owners
+from attrition.playbook import Playbook
+
+REMOTE_TEAM = "remote_team"
+PLAN_COLUMNS = [
+    "assignee",
+    "rm_id",
+    "order",
+    "client_id",
+    "tier",
+    "risk_3m",
+    "value_at_risk",
+    "action_id",
+    "action_en",
+    "action_zh",
+    "because",
+    "expected_retained",
+]
+AUTOMATED = {"automated_care"}
+
+
+def _first_actions(scores: pd.DataFrame) -> pd.DataFrame:
+    first = [json.loads(a)[0] if a else None for a in scores["actions"]]
+    return pd.DataFrame(
+        {
+            "action_id": [a["id"] for a in first],
+            "action_en": [a["en"] for a in first],
+            "action_zh": [a["zh"] for a in first],
+            "because": [a["because"] for a in first],
+            "effect": [float(a["effect"]) for a in first],
+        },
+        index=scores.index,
+    )
+
+
+def contact_candidates(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
+    """Client scores with their owner, first action and expected AUM retained."""
+    clients = scores[scores["entity_type"] == "client"].reset_index(drop=True)
+    if clients.empty:
+        return pd.DataFrame(columns=[*PLAN_COLUMNS, "effect"])
+    month = pd.Period(clients["as_of"].iloc[0], freq="M")
+    owner = client_owners(data, month).reindex(clients["id"].to_numpy())
+    rms = data["rms"]
+    end = month.to_timestamp(how="end").normalize()
+    employed = set(rms.loc[rms["exit_date"].isna() | (rms["exit_date"] > end), "rm_id"].astype(str))
+    actions = _first_actions(clients)
+    out = pd.DataFrame(
+        {
+            "rm_id": [o if isinstance(o, str) and o in employed else None for o in owner],
+            "client_id": clients["id"].to_numpy(),
+            "tier": clients["tier"].to_numpy(),
+            "risk_3m": clients["risk_3m"].to_numpy(),
+            "value_at_risk": clients["value_at_risk"].to_numpy(),
+        }
+    ).join(actions)
+    out["expected_retained"] = out["value_at_risk"].fillna(0.0) * out["effect"]
+    return out[~out["action_id"].isin(AUTOMATED)]
+
+
+def contact_plan(
+    scores: pd.DataFrame, data: BankData, playbook: Playbook, *, rank_by: str = "expected_retained"
+) -> pd.DataFrame:
+    """Each RM's contacts for the week, then the remote team's overflow (see module doc).
+
+    Parameters
+    ----------
+    scores : DataFrame from :func:`attrition.pipeline.score.score_bank` (client rows used)
+    data : BankData (ownership at the scores' as-of, RMs still employed, grades)
+    playbook : Playbook (capacities and action effects)
+    rank_by : {"expected_retained", "risk_3m"}
+        The order in which an RM takes clients; ``risk_3m`` is the naive alternative
+        (most at-risk first), kept for comparison.
+
+    Returns
+    -------
+    DataFrame with :data:`PLAN_COLUMNS`: ``assignee`` is the RM id or ``remote_team``;
+    ``order`` counts from 1 within each assignee.
+    """
+    if rank_by not in ("expected_retained", "risk_3m"):
+        raise ValueError(f"rank_by must be 'expected_retained' or 'risk_3m', got {rank_by!r}")
+    cand = contact_candidates(scores, data)
+    capacity = playbook.contact_plan.capacities(data["rms"])
+    cand = cand.sort_values([rank_by, "client_id"], ascending=[False, True], kind="stable")
+    taken = cand["rm_id"].notna().to_numpy().copy()
+    owned = cand[taken]
+    rank_in_book = owned.groupby("rm_id", sort=False).cumcount().to_numpy() + 1
+    cap = capacity.reindex(owned["rm_id"]).fillna(playbook.contact_plan.capacity).to_numpy()
+    fits = rank_in_book <= cap
+    taken[np.flatnonzero(taken)[~fits]] = False
+    plan = cand[taken].assign(assignee=lambda d: d["rm_id"])
+    overflow = cand[~taken].assign(assignee=REMOTE_TEAM)
+    plan = pd.concat([plan, overflow], ignore_index=True)
+    plan["order"] = plan.groupby("assignee", sort=False).cumcount() + 1
+    return plan[PLAN_COLUMNS].reset_index(drop=True)
+
+
+def plan_summary(plan: pd.DataFrame) -> pd.DataFrame:
+    """Per assignee: contacts, value at risk covered and expected AUM retained."""
+    return (
+        plan.groupby("assignee")
+        .agg(
+            contacts=("client_id", "size"),
+            value_at_risk=("value_at_risk", "sum"),
+            expected_retained=("expected_retained", "sum"),
+        )
+        .sort_values("expected_retained", ascending=False)
+    )

@@ -1,0 +1,105 @@
+"""The weekly contact plan: capacity respected, overflow to the remote team, and it keeps
+more AUM than contacting the riskiest clients first."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from attrition.cli import app
+from attrition.io import write_parquet
+from attrition.pipeline.plan import REMOTE_TEAM, contact_candidates, contact_plan
+from attrition.playbook import load_playbook, parse_playbook
+
+
+@pytest.fixture(scope="module")
+def tight_book():
+    """The shipped playbook with room for only 5 contacts a week (3 for one RM)."""
+    import yaml
+
+    from attrition.playbook import DEFAULT_PLAYBOOK
+
+    raw = yaml.safe_load(DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
+    raw["contact_plan"] = {"capacity": 5, "by_rm": {"RM00002": 3}}
+    return parse_playbook(raw)
+
+
+@pytest.fixture(scope="module")
+def plan(scores, scored_bank, tight_book) -> pd.DataFrame:
+    return contact_plan(scores, scored_bank.data, tight_book)
+
+
+def test_no_rm_gets_more_than_their_capacity(plan, tight_book, scored_bank):
+    per_rm = plan[plan["assignee"] != REMOTE_TEAM].groupby("assignee").size()
+    assert len(per_rm) > 0 and (per_rm <= 5).all()
+    assert per_rm.get("RM00002", 0) <= 3
+    capacity = tight_book.contact_plan.capacities(scored_bank.data["rms"])
+    assert (per_rm <= capacity.reindex(per_rm.index)).all()
+
+
+def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, scores, scored_bank):
+    candidates = contact_candidates(scores, scored_bank.data)
+    assert sorted(plan["client_id"]) == sorted(candidates["client_id"])
+    assert plan["client_id"].is_unique
+    for _assignee, part in plan.groupby("assignee"):
+        assert list(part["order"]) == list(range(1, len(part) + 1))
+        assert part["expected_retained"].is_monotonic_decreasing
+    overflow = plan[plan["assignee"] == REMOTE_TEAM]
+    assert len(overflow) > 0
+    # an RM's own list beats anything of theirs that overflowed
+    for rm_id, mine in plan[plan["assignee"] != REMOTE_TEAM].groupby("assignee"):
+        spilled = overflow[overflow["rm_id"] == rm_id]
+        if len(spilled):
+            assert mine["expected_retained"].min() >= spilled["expected_retained"].max()
+    assert not plan["action_id"].isin(["automated_care"]).any()
+    np.testing.assert_allclose(
+        plan["expected_retained"],
+        plan["value_at_risk"] * plan["action_id"].map(_effects()).to_numpy(),
+    )
+
+
+def _effects() -> dict[str, float]:
+    book = load_playbook()
+    effects = {r.id: r.effect for r in book.rules}
+    for entity in book.defaults.values():
+        effects.update({a.id: a.effect for a in entity.values()})
+    return effects
+
+
+def test_the_plan_keeps_more_aum_than_calling_the_riskiest_first(
+    plan, scores, scored_bank, tight_book
+):
+    naive = contact_plan(scores, scored_bank.data, tight_book, rank_by="risk_3m")
+    kept = plan.loc[plan["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
+    kept_naive = naive.loc[naive["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
+    assert (plan["assignee"] != REMOTE_TEAM).sum() == (naive["assignee"] != REMOTE_TEAM).sum()
+    assert kept > 1.2 * kept_naive
+    with pytest.raises(ValueError, match="rank_by"):
+        contact_plan(scores, scored_bank.data, tight_book, rank_by="aum")
+
+
+def test_clients_of_an_rm_who_left_go_to_the_remote_team(scores, scored_bank, tight_book):
+    rms = scored_bank.data["rms"]
+    gone = rms.loc[rms["exit_date"].notna(), "rm_id"]
+    cand = contact_candidates(scores, scored_bank.data)
+    assert not cand["rm_id"].isin(set(gone)).any()
+    orphans = cand[cand["rm_id"].isna()]
+    plan = contact_plan(scores, scored_bank.data, tight_book)
+    assert set(orphans["client_id"]) <= set(plan.loc[plan["assignee"] == REMOTE_TEAM, "client_id"])
+
+
+def test_attrition_plan_reads_the_scores_and_writes_the_plan(home, scores, monkeypatch, tmp_path):
+    monkeypatch.setenv("ATTRITION_HOME", str(home))
+    month = scores["as_of"].iloc[0]
+    runner = CliRunner()
+    missing = runner.invoke(app, ["plan", "--as-of", month])
+    assert missing.exit_code == 1 and "run `attrition score" in " ".join(missing.output.split())
+    write_parquet(scores, home / "scores" / f"scores_{month}.parquet")
+    out = tmp_path / "plan.parquet"
+    result = runner.invoke(app, ["plan", "--as-of", month, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    written = pd.read_parquet(out)
+    per_rm = written[written["assignee"] != REMOTE_TEAM].groupby("assignee").size()
+    assert (per_rm <= 25).all() and "Contact plan" in result.output
