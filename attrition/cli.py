@@ -320,6 +320,28 @@ def score(
     for (entity, tier), g in scores.groupby(["entity_type", "tier"], sort=False):
         summary.add_row(entity, tier, f"{len(g):,}", f"{g['value_at_risk'].sum():,.0f}")
     out_console.print(summary)
+    if target == Target.both:
+        from attrition.pipeline.branches import branch_view
+
+        view = branch_view(scores, data).head(10)
+        branches = Table(title="Branches by client value at risk (top 10)")
+        for col in (
+            "branch",
+            "clients high/medium",
+            "client value at risk",
+            "RMs high/medium",
+            "exposed through RMs",
+        ):
+            branches.add_column(col)
+        for _, b in view.iterrows():
+            branches.add_row(
+                b["branch_id"],
+                f"{b['clients_high']:,}/{b['clients_medium']:,}",
+                f"{b['client_value_at_risk']:,.0f}",
+                f"{b['rms_high']:,}/{b['rms_medium']:,}",
+                f"{b['rm_value_at_risk']:,.0f}",
+            )
+        out_console.print(branches)
     console.print(f"Wrote {len(scores):,} scores to {path}")
 
 
