@@ -120,6 +120,22 @@ class ModelConfig(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class RMRiskConfig(_Frozen):
+    """Client targets: the RM flight-risk feature (``rm_flight_risk``), cross-fitted.
+
+    An RM model of ``model`` is fitted on the RM landmark rows of the same as-of
+    months (outcomes censored at the test period, as for any training row) in
+    ``folds`` folds of RMs, so that each training landmark gets its RM's risk at
+    ``horizon`` months from a model that never saw that RM's outcome; the test
+    landmarks get it from a model fitted on every training RM. Scoring passes the
+    registered RM model's risk at the same horizon.
+    """
+
+    model: ModelConfig
+    folds: int = Field(5, ge=2, le=20)
+    horizon: int = Field(3, ge=1, le=12)
+
+
 class TrainConfig(_Frozen):
     """A whole training run (see the module docstring)."""
 
@@ -135,6 +151,7 @@ class TrainConfig(_Frozen):
     model: ModelConfig
     compare: tuple[ModelConfig, ...] = ()
     top_share: tuple[float, ...] = (0.05, 0.10, 0.20)
+    rm_risk: RMRiskConfig | None = None
 
     @field_validator("horizons")
     @classmethod
@@ -157,6 +174,11 @@ class TrainConfig(_Frozen):
             raise ValueError(
                 f"data.path is for target 'flat'; target {self.target!r} reads bank tables "
                 "from data.source"
+            )
+        if self.rm_risk is not None and self.target != "client_outflow":
+            raise ValueError(
+                f"rm_risk feeds the RM's flight risk to client models; target {self.target!r} "
+                "cannot use it"
             )
         return self
 

@@ -90,7 +90,8 @@ def is_test_entity(ids: pd.Index | np.ndarray, *, fraction: float, seed: int) ->
     return (h / np.float64(2**64)) < fraction
 
 
-def _labels(data: BankData, config: TrainConfig, as_of: list[pd.Period]) -> pd.DataFrame:
+def target_labels(data: BankData, config: TrainConfig, as_of: list[pd.Period]) -> pd.DataFrame:
+    """``duration``, ``event`` and ``value_at_risk`` of the config's target at ``as_of``."""
     if config.target == "client_outflow":
         o = config.outflow
         lab = client_outflow_labels(
@@ -111,10 +112,15 @@ def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
             f"landmarks reach back to {train_m[0]}, before the data has 3 months of history "
             f"(it starts {first_month}); lower landmarks.count or landmarks.step"
         )
+    rm_risk = None
+    if config.rm_risk is not None:
+        from attrition.pipeline.coupling import cross_fitted_rm_risk
+
+        rm_risk = cross_fitted_rm_risk(data, config, train_m, test_m)
     frames = []
     for months in (train_m, test_m):
-        X = build_features(data, entity, months)
-        frames.append(X.join(_labels(data, config, months), how="inner"))
+        X = build_features(data, entity, months, rm_risk=rm_risk)
+        frames.append(X.join(target_labels(data, config, months), how="inner"))
     train, test = frames
     id_level = train.index.names[0]
     in_test = is_test_entity(
@@ -127,15 +133,7 @@ def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
         test.index.get_level_values(id_level), fraction=config.split.test_fraction, seed=config.seed
     )
     test = test[in_test]
-    # outcomes of training rows are only seen up to the first test as-of
-    cut = np.array([test_m[0].ordinal - p.ordinal for p in train.index.get_level_values("as_of")])
-    late = train[DURATION].to_numpy() > cut
-    train = train.assign(
-        **{
-            DURATION: np.minimum(train[DURATION].to_numpy(), cut),
-            EVENT: train[EVENT].to_numpy() & ~late,
-        }
-    )
+    train = outcomes_seen_before(train, test_m[0])
     features = [c for c in train.columns if c not in (DURATION, EVENT, VALUE)]
     _check_sets(train, test, config)
     return SurvivalSets(
@@ -146,6 +144,19 @@ def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
         train_as_of=[str(m) for m in train_m],
         test_as_of=[str(m) for m in test_m],
         catalogue_version=CATALOGUE_VERSION,
+    )
+
+
+def outcomes_seen_before(frame: pd.DataFrame, first_test: pd.Period) -> pd.DataFrame:
+    """Training rows with outcomes censored at the first test as-of month: a training
+    row may not reveal what happens in the test period."""
+    cut = np.array([first_test.ordinal - p.ordinal for p in frame.index.get_level_values("as_of")])
+    late = frame[DURATION].to_numpy() > cut
+    return frame.assign(
+        **{
+            DURATION: np.minimum(frame[DURATION].to_numpy(), cut),
+            EVENT: frame[EVENT].to_numpy() & ~late,
+        }
     )
 
 

@@ -59,6 +59,7 @@ SCORE_COLUMNS = [
 ]
 DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
 BACKGROUND_ROWS = 200
+RM_RISK_FEATURE = "rm_flight_risk"
 Progress = Callable[[str], None]
 
 
@@ -114,6 +115,12 @@ def score_entities(
             "target; pick it with --model for the right population"
         )
     model = record.load_model()
+    trained_on = set(record.metadata.get("feature_names", []))
+    if RM_RISK_FEATURE in trained_on and rm_risk is None:
+        raise ConfigError(
+            f"model {record.ref} reads the RMs' flight risk ({RM_RISK_FEATURE}); score the RMs "
+            "too (--target both)"
+        )
     X = build_features(data, entity, [as_of], rm_risk=rm_risk)
     record.check_features(list(X.columns), CATALOGUE_VERSION)
     X = X[list(record.metadata["feature_names"])]
@@ -152,6 +159,12 @@ def score_entities(
         }
     )
     return ScoredEntities(scores, X, model, record, inputs)
+
+
+def _coupling_horizon(record: ModelRecord) -> int | None:
+    """The horizon of the RM risk a client model was trained with (None: without)."""
+    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref} config")
+    return None if config.rm_risk is None else config.rm_risk.horizon
 
 
 def client_owners(data: BankData, as_of: pd.Period) -> pd.Series:
@@ -235,11 +248,10 @@ def score_bank(
         scored[entity] = score_entities(
             data, entity, month, record, book, rm_risk=rm_risk, top_k=top_k
         )
-        if entity == "rm":
+        if entity == "rm" and "client" in entities:
+            horizon = _coupling_horizon(registry.get(refs["client"])) or book.tiers.horizon
             s = scored["rm"].scores
-            rm_risk = pd.Series(
-                s[f"risk_{book.tiers.horizon}m"].to_numpy(), index=s["id"].to_numpy()
-            )
+            rm_risk = pd.Series(s[f"risk_{horizon}m"].to_numpy(), index=s["id"].to_numpy())
     if "rm" in scored and "client" in scored:
         say("RM value at risk from their books")
         var = rm_value_at_risk(data, month, scored["rm"], scored["client"], book.tiers.horizon)
