@@ -405,6 +405,36 @@ def plan(
     console.print(f"Wrote {len(result):,} contacts ({summary.shape[0]} assignees) to {written}")
 
 
+playbook_app = typer.Typer(help="The retention playbook.", no_args_is_help=True)
+app.add_typer(playbook_app, name="playbook")
+
+
+@playbook_app.command("check")
+def playbook_check(
+    path: Annotated[
+        Path | None, typer.Argument(help="Playbook YAML (default configs/playbook.yaml).")
+    ] = None,
+) -> None:
+    """Validate a playbook: every problem at once (exit 1), or a summary (exit 0)."""
+    from attrition.playbook import DEFAULT_PLAYBOOK, load_playbook
+
+    try:
+        book = load_playbook(path)
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    for entity in ("client", "rm"):
+        rules = [r for r in book.rules if r.entity == entity]
+        tier = getattr(book.tiers, entity)
+        console.print(
+            f"{entity}: {len(rules)} rules; tiers by {tier.method} "
+            f"(high {tier.high:g}, medium {tier.medium:g}) at {book.tiers.horizon} months"
+        )
+    console.print(
+        f"{path or DEFAULT_PLAYBOOK} is valid; weekly capacity {book.contact_plan.capacity} "
+        "contacts per RM by default"
+    )
+
+
 def _top_at_risk(scores: pd.DataFrame, n: int = 5) -> Table:
     """The highest values at risk of each population, with the first driver and action."""
     import json

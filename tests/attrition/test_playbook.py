@@ -113,3 +113,18 @@ def test_actions_follow_the_drivers_their_values_and_priority(book):
     assert [a["id"] for a in book.actions("client", missing, "high")] == ["rm_review_call"]
     rm = [{"feature": "manager_changes_6m", "value": 1.0, "contribution": 0.02}]
     assert book.actions("rm", rm, "medium")[0]["id"] == "stay_interview"
+
+
+def test_playbook_check_command(tmp_path, raw):
+    from typer.testing import CliRunner
+
+    from attrition.cli import app
+
+    ok = CliRunner().invoke(app, ["playbook", "check"])
+    assert ok.exit_code == 0 and "is valid" in ok.output
+    bad = copy.deepcopy(raw)
+    bad["rules"][0]["feature"] = "nope"
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(app, ["playbook", "check", str(path)])
+    assert result.exit_code == 1 and "no feature 'nope'" in " ".join(result.output.split())

@@ -20,6 +20,9 @@ COMMANDS = [
     "models list",
     "models show",
     "score",
+    "plan",
+    "playbook",
+    "playbook check",
 ]
 
 
