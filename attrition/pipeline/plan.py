@@ -1,17 +1,18 @@
 """The weekly contact plan: which clients each RM contacts, with which action, in order.
 
 From client scores (``attrition score``): each client's most urgent suggested action
-and its expected effect (the playbook's ``effect``, the share of the value at risk
-the action keeps), so the contact is worth ``expected_retained = value_at_risk ×
-effect`` of AUM. Every contact costs an RM one of their weekly contacts
-(``contact_plan`` in the playbook: 25 by default, by grade or by RM). Since contacts
-are independent and cost the same, taking each RM's clients in order of expected
-AUM retained, up to the RM's capacity, maximises the AUM retained for that RM (and so
-for the bank); what does not fit, and clients whose RM has left, go to the remote RM
-team's overflow list, in the same order.
+and its expected effect, the share of the value at risk the action keeps (measured
+from the bank's randomised campaigns where they cover the action, the playbook's
+estimate otherwise; :mod:`attrition.pipeline.effects`). A contact is then worth
+``expected_retained = value_at_risk × effect`` of AUM, and costs the RM one of their
+weekly contacts (``contact_plan`` in the playbook: 25 by default, by grade or by RM).
+Since contacts are independent and cost the same, taking each RM's clients in order
+of expected AUM retained, up to the RM's capacity, maximises the AUM retained for that
+RM (and so for the bank); what does not fit, and clients whose RM has left, go to the
+remote RM team's overflow list, in the same order.
 
-Clients whose best action is automated care (no RM time: priority 5 with no driver)
-are not put on anyone's list.
+Clients whose best action is automated care (no RM time: the low tier's default) are
+not put on anyone's list.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from attrition.contracts import BankData
+from attrition.pipeline.effects import measured_effects
 from attrition.pipeline.score import client_owners
 from attrition.playbook import Playbook
 
@@ -38,6 +40,8 @@ PLAN_COLUMNS = [
     "action_en",
     "action_zh",
     "because",
+    "effect",
+    "effect_source",
     "expected_retained",
 ]
 AUTOMATED = {"automated_care"}
@@ -77,12 +81,28 @@ def contact_candidates(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
             "value_at_risk": clients["value_at_risk"].to_numpy(),
         }
     ).join(actions)
+    out["effect_source"] = "playbook"
     out["expected_retained"] = out["value_at_risk"].fillna(0.0) * out["effect"]
     return out[~out["action_id"].isin(AUTOMATED)]
 
 
+def with_measured_effects(cand: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """Candidates whose action a campaign measured take the measured effect."""
+    usable = effects[effects["usable"].astype(bool)].set_index("action")["effect"]
+    measured = cand["action_id"].map(usable)
+    return cand.assign(
+        effect=measured.fillna(cand["effect"]).astype(float),
+        effect_source=np.where(measured.notna(), "campaign", "playbook"),
+    )
+
+
 def contact_plan(
-    scores: pd.DataFrame, data: BankData, playbook: Playbook, *, rank_by: str = "expected_retained"
+    scores: pd.DataFrame,
+    data: BankData,
+    playbook: Playbook,
+    *,
+    rank_by: str = "expected_retained",
+    effects: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each RM's contacts for the week, then the remote team's overflow (see module doc).
 
@@ -94,6 +114,10 @@ def contact_plan(
     rank_by : {"expected_retained", "risk_3m"}
         The order in which an RM takes clients; ``risk_3m`` is the naive alternative
         (most at-risk first), kept for comparison.
+    effects : DataFrame, optional
+        :func:`~attrition.pipeline.effects.measured_effects` (measured from ``data``
+        by default): an action a campaign measured uses that effect, not the
+        playbook's estimate (column ``effect_source``).
 
     Returns
     -------
@@ -103,6 +127,10 @@ def contact_plan(
     if rank_by not in ("expected_retained", "risk_3m"):
         raise ValueError(f"rank_by must be 'expected_retained' or 'risk_3m', got {rank_by!r}")
     cand = contact_candidates(scores, data)
+    if effects is None:
+        effects = measured_effects(data)
+    cand = with_measured_effects(cand, effects)
+    cand["expected_retained"] = cand["value_at_risk"].fillna(0.0) * cand["effect"]
     capacity = playbook.contact_plan.capacities(data["rms"])
     cand = cand.sort_values([rank_by, "client_id"], ascending=[False, True], kind="stable")
     taken = cand["rm_id"].notna().to_numpy().copy()

@@ -54,9 +54,10 @@ def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, sc
         if len(spilled):
             assert mine["expected_retained"].min() >= spilled["expected_retained"].max()
     assert not plan["action_id"].isin(["automated_care"]).any()
+    np.testing.assert_allclose(plan["expected_retained"], plan["value_at_risk"] * plan["effect"])
+    from_book = plan["effect_source"] == "playbook"
     np.testing.assert_allclose(
-        plan["expected_retained"],
-        plan["value_at_risk"] * plan["action_id"].map(_effects()).to_numpy(),
+        plan.loc[from_book, "effect"], plan.loc[from_book, "action_id"].map(_effects())
     )
 
 
@@ -103,3 +104,20 @@ def test_attrition_plan_reads_the_scores_and_writes_the_plan(home, scores, monke
     written = pd.read_parquet(out)
     per_rm = written[written["assignee"] != REMOTE_TEAM].groupby("assignee").size()
     assert (per_rm <= 25).all() and "Contact plan" in result.output
+
+
+def test_a_campaign_measured_effect_replaces_the_playbook_estimate(scores, scored_bank, tight_book):
+    effects = pd.DataFrame(
+        {
+            "action": ["maturity_call", "payday_offer"],
+            "effect": [0.6, 0.9],
+            "usable": [True, False],  # too few clients: the playbook's number stays
+        }
+    )
+    plan = contact_plan(scores, scored_bank.data, tight_book, effects=effects)
+    calls = plan[plan["action_id"] == "maturity_call"]
+    assert len(calls) > 0 and (calls["effect"] == 0.6).all()
+    assert (calls["effect_source"] == "campaign").all()
+    offers = plan[plan["action_id"] == "payday_offer"]
+    assert (offers["effect_source"] == "playbook").all()
+    assert (offers["effect"] != 0.9).all()

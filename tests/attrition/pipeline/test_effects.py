@@ -1,0 +1,37 @@
+"""Action effects measured from randomised campaigns (treatment vs control outflow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from attrition.labels import client_outflow_labels
+from attrition.pipeline.effects import EFFECT_COLUMNS, measured_effects
+
+
+def test_the_maturity_call_campaign_is_measured_by_hand(scored_bank):
+    data = scored_bank.data
+    effects = measured_effects(data, min_per_group=10)
+    assert list(effects.columns) == EFFECT_COLUMNS
+    row = effects.set_index("action").loc["maturity_call"]
+    c = data["campaigns"]
+    as_of = pd.PeriodIndex(pd.to_datetime(c["date"]), freq="M") - 1
+    labels = client_outflow_labels(data, sorted(set(as_of)))
+    lab = labels.reindex(pd.MultiIndex.from_arrays([c["client_id"].astype(str), as_of]))
+    known = lab["event"].notna().to_numpy()
+    left = (lab["event"].astype("boolean").fillna(False) & (lab["duration"] <= 3)).to_numpy()
+    control = (c["group"] == "control").to_numpy() & known
+    assert row["n_control"] == control.sum()
+    np.testing.assert_allclose(row["rate_control"], left[control].mean())
+    assert 0 <= row["effect"] <= 1 and row["effect_low"] <= row["effect_high"]
+    assert row["usable"] == bool(row["n_treatment"] >= 10 and row["n_control"] >= 10)
+
+
+def test_no_campaigns_no_effects(scored_bank):
+    from dataclasses import replace
+
+    data = scored_bank.data
+    tables = {k: v for k, v in data.tables.items() if k != "campaigns"}
+    without = replace(data, tables=tables)
+    assert "campaigns" not in without
+    assert measured_effects(without).empty
