@@ -249,6 +249,49 @@ def _training_source(home: Path, ref: str) -> str:
     return source
 
 
+def _score_flat_table(
+    home: Path,
+    model: str,
+    source: str | None,
+    out: Path | None,
+    playbook: Path | None,
+    top_k: int,
+) -> None:
+    """``attrition score --model NAME [--source TABLE]`` for a flat-table model."""
+    import yaml
+
+    from attrition.config import parse_config
+    from attrition.io import load_flat, write_parquet
+    from attrition.pipeline.score import score_flat
+    from attrition.playbook import load_playbook
+    from attrition.registry import ModelRegistry
+
+    try:
+        record = ModelRegistry(home).get(model)
+        config = parse_config(yaml.safe_load(record.config_text), where=record.ref)
+        if config.target != "flat":
+            raise ValueError(
+                f"{record.ref} is a {config.target} model: pass --target "
+                f"{config.entity} with --model, or --model a flat-table model"
+            )
+        table = load_flat(
+            source or config.data.path,
+            config.data.flat_spec(),
+            table=config.data.table,
+            outcomes=False,
+        )
+        scores = score_flat(table, record, load_playbook(playbook), top_k=top_k)
+        path = write_parquet(scores, out or home / "scores" / f"scores_{record.name}.parquet")
+    except (AttritionError, ValueError) as exc:
+        raise _fail(exc) from exc
+    counts = scores["tier"].value_counts()
+    console.print(
+        f"{record.ref}: {len(scores):,} rows scored ("
+        + ", ".join(f"{t} {counts.get(t, 0):,}" for t in ("high", "medium", "low"))
+        + f"); wrote {path}"
+    )
+
+
 class Target(StrEnum):
     both = "both"
     client = "client"
@@ -270,7 +313,11 @@ def score(
     ] = None,
     target: Annotated[Target, typer.Option(help="Which population(s) to score.")] = Target.both,
     model: Annotated[
-        str | None, typer.Option(help="NAME[@VERSION] for --target client or rm.")
+        str | None,
+        typer.Option(
+            help="NAME[@VERSION]: with --target client or rm, the model to use; alone, a "
+            "flat-table model scoring --source TABLE (default its training table)."
+        ),
     ] = None,
     playbook: Annotated[
         Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
@@ -289,10 +336,11 @@ def score(
     from attrition.playbook import load_playbook
 
     entities = ("rm", "client") if target == Target.both else (target.value,)
-    if model is not None and target == Target.both:
-        raise _fail(ValueError("--model needs --target client or --target rm"))
-    models = {target.value: model} if model else {}
     home = attrition_home()
+    if model is not None and target == Target.both:
+        _score_flat_table(home, model, source, out, playbook, top_k)
+        return
+    models = {target.value: model} if model else {}
     try:
         book = load_playbook(playbook)
         if source is None:

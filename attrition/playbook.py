@@ -98,6 +98,8 @@ class TierConfig(_Frozen):
     horizon: int = Field(3, ge=1, le=12)
     client: TierRule
     rm: TierRule
+    # flat-table models (no playbook actions): the riskiest 10% high, the next 20% medium
+    flat: TierRule = TierRule(method="top_share", high=0.1, medium=0.3)
 
 
 class ContactPlanConfig(_Frozen):

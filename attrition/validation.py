@@ -498,7 +498,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
 
 
 def validate_flat(
-    frame: pd.DataFrame, spec: FlatSpec, *, table_name: str = "flat"
+    frame: pd.DataFrame, spec: FlatSpec, *, table_name: str = "flat", outcomes: bool = True
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Check and type a flat table (one row per entity) for flat-table mode.
 
@@ -511,11 +511,15 @@ def validate_flat(
         ``spec.features=None`` means every other column.
     table_name : str, optional
         Name used in problems.
+    outcomes : bool, default True
+        False for rows to score: the duration and event columns are neither needed
+        nor read.
 
     Returns
     -------
     typed : pandas.DataFrame
-        Columns id (``string``), duration (``float64``), event (``int64``, 0/1), then
+        Columns id (``string``), duration (``float64``), event (``int64``, 0/1; both
+        left out when ``outcomes`` is False), then
         the features: ``spec.categorical`` ones and non-numeric text ones as
         ``string``, the rest ``float64`` (bools become 0/1). Missing feature values are
         kept. Index is a fresh ``RangeIndex``. Empty when there are problems.
@@ -524,12 +528,10 @@ def validate_flat(
         non-positive duration, event not 0/1 or bool); empty when the table is usable.
     """
     raw = frame.reset_index(drop=True)
-    table = Table(
-        table_name,
-        (Column(spec.id, "str"), Column(spec.duration, "float"), Column(spec.event, "bool")),
-        required=True,
-        key=(spec.id,),
-    )
+    columns = [Column(spec.id, "str")]
+    if outcomes:
+        columns += [Column(spec.duration, "float"), Column(spec.event, "bool")]
+    table = Table(table_name, tuple(columns), required=True, key=(spec.id,))
     check = _TableCheck(table, raw)
     if check.n == 0:
         check.problems.append(Problem(table_name, None, "empty_table", "at least one row"))
@@ -556,7 +558,7 @@ def validate_flat(
         check.typed[spec.id], check.bad[spec.id] = typed, bad.to_numpy()
         check.add(spec.id, "not_null", "an id in every row", check.is_missing(spec.id))
         check.check_key()
-    if spec.duration in check.columns:
+    if outcomes and spec.duration in check.columns:
         typed, bad = coerce_series(raw[spec.duration], "float")
         check.typed[spec.duration], check.bad[spec.duration] = typed, bad.to_numpy()
         check.add(
@@ -576,7 +578,7 @@ def validate_flat(
             (typed <= 0).fillna(False).to_numpy(),
             value_col=spec.duration,
         )
-    if spec.event in check.columns:
+    if outcomes and spec.event in check.columns:
         typed, bad = coerce_series(raw[spec.event], "bool")
         check.typed[spec.event], check.bad[spec.event] = typed, bad.to_numpy()
         check.add(
@@ -589,11 +591,10 @@ def validate_flat(
         check.add(spec.event, "not_null", "0 or 1 in every row", check.is_missing(spec.event))
     if check.problems:
         return pd.DataFrame(), check.problems
-    out = {
-        spec.id: check.typed[spec.id],
-        spec.duration: check.typed[spec.duration],
-        spec.event: check.typed[spec.event].astype("int64"),
-    }
+    out = {spec.id: check.typed[spec.id]}
+    if outcomes:
+        out[spec.duration] = check.typed[spec.duration]
+        out[spec.event] = check.typed[spec.event].astype("int64")
     for name in named:
         if name in reserved:
             continue

@@ -159,7 +159,11 @@ def read_flat_table(
 
 
 def load_flat(
-    path_or_url: str | os.PathLike[str], spec: FlatSpec, *, table: str | None = None
+    path_or_url: str | os.PathLike[str],
+    spec: FlatSpec,
+    *,
+    table: str | None = None,
+    outcomes: bool = True,
 ) -> pd.DataFrame:
     """Read and validate a flat table; see :func:`attrition.validation.validate_flat`.
 
@@ -171,6 +175,8 @@ def load_flat(
         The id, duration, event and feature columns.
     table : str, optional
         Table name for a URL or directory.
+    outcomes : bool, default True
+        False for rows to score (no duration or event columns needed).
 
     Returns
     -------
@@ -185,7 +191,9 @@ def load_flat(
         If it cannot be read at all.
     """
     raw = read_flat_table(path_or_url, table=table)
-    typed, problems = validate_flat(raw, spec, table_name=table or Path(str(path_or_url)).stem)
+    typed, problems = validate_flat(
+        raw, spec, table_name=table or Path(str(path_or_url)).stem, outcomes=outcomes
+    )
     if problems:
         raise DataContractError(problems, source=describe_source(path_or_url))
     return typed

@@ -258,3 +258,58 @@ def score_bank(
         scored["rm"].scores["value_at_risk"] = var.to_numpy()
     frames = [scored[e].scores for e in ("rm", "client") if e in scored]
     return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+
+
+def score_flat(
+    frame: pd.DataFrame, record: ModelRecord, playbook: Playbook, *, top_k: int = 5, seed: int = 0
+) -> pd.DataFrame:
+    """Score a flat table (one row per entity) with a flat-mode model.
+
+    Like :func:`score_bank` but in the table's own time unit: one column
+    ``risk_<h>`` per horizon of the model's config (e.g. ``risk_13`` for 13 weeks)
+    instead of ``risk_1m .. risk_12m``; ``entity_type`` is ``"flat"``; the tier is by
+    the playbook's ``tiers.flat`` rule at the middle horizon; there is no value at risk
+    (no AUM) and no action (the playbook speaks of clients and RMs); drivers carry the
+    column names.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The typed table from :func:`attrition.io.load_flat` (``outcomes=False`` for rows
+        without durations), holding the id and every feature the model was trained on.
+    """
+    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref} config")
+    if config.target != "flat":
+        raise ConfigError(f"model {record.ref} is a {config.target} model, not a flat-table one")
+    model = record.load_model()
+    d = config.data
+    features = list(record.metadata["feature_names"])
+    missing = [c for c in (d.id, *features) if c not in frame.columns]
+    if missing:
+        raise ConfigError(f"the table to score has no column(s) {missing}; {record.ref} needs them")
+    X = frame.set_index(frame[d.id].astype(str).rename(d.id))[features].copy()
+    for c in d.categorical:
+        X[c] = X[c].astype(str).astype("category")
+    horizons = [h for h in config.horizons if h <= model.max_duration_]
+    surv = model.predict_survival(X, horizons).to_numpy()
+    middle = horizons[len(horizons) // 2]
+    at_h = pd.Series(1.0 - surv[:, horizons.index(middle)], index=X.index)
+    explanation = make_explainer(
+        model, _background(X, seed), horizon=middle, model_version=record.ref
+    )(X)
+    drivers = drivers_json(explanation, None, k=top_k)
+    risks = {f"risk_{h:g}": 1.0 - surv[:, j] for j, h in enumerate(horizons)}
+    return pd.DataFrame(
+        {
+            "id": X.index.to_numpy(),
+            "entity_type": "flat",
+            "as_of": None,
+            "model": record.name,
+            "model_version": record.version,
+            **risks,
+            "tier": playbook.tiers_of("flat", at_h).to_numpy(),
+            "value_at_risk": np.nan,
+            "drivers": drivers.to_numpy(),
+            "actions": "[]",
+        }
+    )

@@ -110,4 +110,32 @@ def test_attrition_score_command_writes_the_file(home, monkeypatch, tmp_path):
     assert list(written.columns) == SCORE_COLUMNS and len(written) > 0
     assert "Scores at" in result.output
     bad = CliRunner().invoke(app, ["score", "--model", "client_outflow"])
-    assert bad.exit_code == 1 and "--model needs --target" in bad.output
+    assert bad.exit_code == 1
+    assert "pass --target client with --model" in " ".join(bad.output.split())
+
+
+def test_a_flat_model_scores_a_table_without_outcomes(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from attrition.config import load_config
+    from attrition.pipeline.train import train
+
+    configs = Path(__file__).resolve().parents[3] / "configs"
+    train(load_config(configs / "flat_rossi.yaml"), home=str(tmp_path))
+    rossi = pd.read_csv(configs / "data" / "rossi.csv")
+    new_rows = tmp_path / "new.csv"
+    rossi.drop(columns=["week", "arrest"]).head(100).to_csv(new_rows, index=False)
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
+    out = tmp_path / "flat.parquet"
+    result = CliRunner().invoke(
+        app, ["score", "--model", "flat_rossi", "--source", str(new_rows), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    scores = pd.read_parquet(out)
+    assert len(scores) == 100 and (scores["entity_type"] == "flat").all()
+    assert {"risk_13", "risk_26", "risk_39"} <= set(scores.columns)
+    assert (scores["risk_13"] <= scores["risk_39"]).all()
+    assert (scores["tier"] == "high").sum() == 10  # the riskiest 10%
+    drivers = [d["feature"] for s in scores["drivers"] for d in json.loads(s)]
+    assert set(drivers) <= set(rossi.columns) - {"week", "arrest", "person_id"}
+    assert (scores["actions"] == "[]").all()
