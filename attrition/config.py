@@ -194,6 +194,16 @@ class TrainConfig(_Frozen):
         return self.model_copy(update={"data": self.data.model_copy(update={key: source})})
 
 
+def read_yaml(path: Path, *, what: str) -> Any:
+    """A YAML file's content; a missing or broken file is a ConfigError naming ``what``."""
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{what} file {path} does not exist") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{what} file {path} is not valid YAML: {exc}") from None
+
+
 def format_validation_errors(exc: ValidationError, where: str, *, what: str = "config") -> str:
     """Every pydantic error of a YAML file as one plain message: key path and problem."""
     lines = []
@@ -229,13 +239,7 @@ def load_config(path: str | os.PathLike[str]) -> TrainConfig:
         If the file is missing, is not YAML, or breaks a rule (every bad key listed).
     """
     path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"config file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"config file {path} is not valid YAML: {exc}") from None
-    config = parse_config(raw, where=str(path))
+    config = parse_config(read_yaml(path, what="config"), where=str(path))
     return _resolve_paths(config, path.parent)
 
 

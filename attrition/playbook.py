@@ -22,10 +22,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from attrition.config import format_validation_errors
+from attrition.config import format_validation_errors, read_yaml
 from attrition.errors import ConfigError
 from attrition.features import feature_catalogue
 
@@ -253,10 +252,4 @@ def parse_playbook(raw: Any, *, where: str = "<mapping>") -> Playbook:
 def load_playbook(path: str | os.PathLike[str] | None = None) -> Playbook:
     """Read and validate a playbook YAML (the shipped ``configs/playbook.yaml`` by default)."""
     path = Path(path) if path is not None else DEFAULT_PLAYBOOK
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"playbook file {path} does not exist") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"playbook file {path} is not valid YAML: {exc}") from None
-    return parse_playbook(raw, where=str(path))
+    return parse_playbook(read_yaml(path, what="playbook"), where=str(path))
