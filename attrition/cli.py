@@ -445,7 +445,7 @@ def plan(
     for assignee, row in summary.head(10).iterrows():
         table.add_row(
             str(assignee),
-            f"{row['contacts']:,}",
+            f"{int(row['contacts']):,}",
             f"{row['value_at_risk']:,.0f}",
             f"{row['expected_retained']:,.0f}",
         )

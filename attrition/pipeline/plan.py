@@ -11,8 +11,9 @@ of expected AUM retained, up to the RM's capacity, maximises the AUM retained fo
 RM (and so for the bank); what does not fit, and clients whose RM has left, go to the
 remote RM team's overflow list, in the same order.
 
-Clients whose best action is automated care (no RM time: the low tier's default) are
-not put on anyone's list.
+Only high- and medium-tier clients are planned: the low tier gets automated care, not
+RM or remote-team time (DOMAIN.md: high-risk leads to the RM now, medium to
+nurturing, low to automated care).
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def contact_candidates(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
     ).join(actions)
     out["effect_source"] = "playbook"
     out["expected_retained"] = out["value_at_risk"].fillna(0.0) * out["effect"]
-    return out[~out["action_id"].isin(AUTOMATED)]
+    return out[(out["tier"] != "low") & ~out["action_id"].isin(AUTOMATED)]
 
 
 def with_measured_effects(cand: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:

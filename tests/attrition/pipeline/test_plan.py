@@ -16,13 +16,13 @@ from attrition.playbook import load_playbook, parse_playbook
 
 @pytest.fixture(scope="module")
 def tight_book():
-    """The shipped playbook with room for only 5 contacts a week (3 for one RM)."""
+    """The shipped playbook with room for only 2 contacts a week (1 for one RM)."""
     import yaml
 
     from attrition.playbook import DEFAULT_PLAYBOOK
 
     raw = yaml.safe_load(DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
-    raw["contact_plan"] = {"capacity": 5, "by_rm": {"RM00002": 3}}
+    raw["contact_plan"] = {"capacity": 2, "by_rm": {"RM00002": 1}}
     return parse_playbook(raw)
 
 
@@ -33,8 +33,8 @@ def plan(scores, scored_bank, tight_book) -> pd.DataFrame:
 
 def test_no_rm_gets_more_than_their_capacity(plan, tight_book, scored_bank):
     per_rm = plan[plan["assignee"] != REMOTE_TEAM].groupby("assignee").size()
-    assert len(per_rm) > 0 and (per_rm <= 5).all()
-    assert per_rm.get("RM00002", 0) <= 3
+    assert len(per_rm) > 0 and (per_rm <= 2).all() and (per_rm == 2).any()
+    assert per_rm.get("RM00002", 0) <= 1
     capacity = tight_book.contact_plan.capacities(scored_bank.data["rms"])
     assert (per_rm <= capacity.reindex(per_rm.index)).all()
 
@@ -54,6 +54,7 @@ def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, sc
         if len(spilled):
             assert mine["expected_retained"].min() >= spilled["expected_retained"].max()
     assert not plan["action_id"].isin(["automated_care"]).any()
+    assert set(plan["tier"]) <= {"high", "medium"}  # the low tier gets automated care
     np.testing.assert_allclose(plan["expected_retained"], plan["value_at_risk"] * plan["effect"])
     from_book = plan["effect_source"] == "playbook"
     np.testing.assert_allclose(
@@ -76,7 +77,7 @@ def test_the_plan_keeps_more_aum_than_calling_the_riskiest_first(
     kept = plan.loc[plan["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
     kept_naive = naive.loc[naive["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
     assert (plan["assignee"] != REMOTE_TEAM).sum() == (naive["assignee"] != REMOTE_TEAM).sum()
-    assert kept > 1.2 * kept_naive
+    assert kept > 1.05 * kept_naive
     with pytest.raises(ValueError, match="rank_by"):
         contact_plan(scores, scored_bank.data, tight_book, rank_by="aum")
 
@@ -107,17 +108,20 @@ def test_attrition_plan_reads_the_scores_and_writes_the_plan(home, scores, monke
 
 
 def test_a_campaign_measured_effect_replaces_the_playbook_estimate(scores, scored_bank, tight_book):
+    planned = contact_plan(scores, scored_bank.data, tight_book)["action_id"].value_counts()
+    measured, unmeasured = planned.index[0], planned.index[-1]
+    assert measured != unmeasured
     effects = pd.DataFrame(
         {
-            "action": ["maturity_call", "payday_offer"],
+            "action": [measured, unmeasured],
             "effect": [0.6, 0.9],
             "usable": [True, False],  # too few clients: the playbook's number stays
         }
     )
     plan = contact_plan(scores, scored_bank.data, tight_book, effects=effects)
-    calls = plan[plan["action_id"] == "maturity_call"]
+    calls = plan[plan["action_id"] == measured]
     assert len(calls) > 0 and (calls["effect"] == 0.6).all()
     assert (calls["effect_source"] == "campaign").all()
-    offers = plan[plan["action_id"] == "payday_offer"]
-    assert (offers["effect_source"] == "playbook").all()
-    assert (offers["effect"] != 0.9).all()
+    others = plan[plan["action_id"] == unmeasured]
+    assert len(others) > 0 and (others["effect_source"] == "playbook").all()
+    assert (others["effect"] != 0.9).all()
