@@ -1,0 +1,292 @@
+"""Scoring commands: score a bank or a flat table, plan the week, check the playbook."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from attrition.cli._app import (
+    _fail,
+    app,
+    console,
+    out_console,
+)
+from attrition.errors import AttritionError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _training_source(home: Path, ref: str) -> str:
+    """The data source a registered model was trained on (the default for scoring)."""
+    import yaml
+
+    from attrition.config import parse_config
+    from attrition.registry import ModelRegistry
+
+    record = ModelRegistry(home).get(ref)
+    source = parse_config(yaml.safe_load(record.config_text), where=record.ref).data.source
+    if not source:
+        raise ValueError(f"{record.ref} names no data source; pass --source")
+    return source
+
+
+def _score_flat_table(
+    home: Path,
+    model: str,
+    source: str | None,
+    out: Path | None,
+    playbook: Path | None,
+    top_k: int,
+) -> None:
+    """``attrition score --model NAME [--source TABLE]`` for a flat-table model."""
+    import yaml
+
+    from attrition.config import parse_config
+    from attrition.io import load_flat, write_parquet
+    from attrition.pipeline.score import score_flat
+    from attrition.playbook import load_playbook
+    from attrition.registry import ModelRegistry
+
+    try:
+        record = ModelRegistry(home).get(model)
+        config = parse_config(yaml.safe_load(record.config_text), where=record.ref)
+        if config.target != "flat":
+            raise ValueError(
+                f"{record.ref} is a {config.target} model: pass --target "
+                f"{config.entity} with --model, or --model a flat-table model"
+            )
+        table = load_flat(
+            source or config.data.path,
+            config.data.flat_spec(),
+            table=config.data.table,
+            outcomes=False,
+        )
+        scores = score_flat(table, record, load_playbook(playbook), top_k=top_k)
+        path = write_parquet(scores, out or home / "scores" / f"scores_{record.name}.parquet")
+    except (AttritionError, ValueError) as exc:
+        raise _fail(exc) from exc
+    counts = scores["tier"].value_counts()
+    console.print(
+        f"{record.ref}: {len(scores):,} rows scored ("
+        + ", ".join(f"{t} {counts.get(t, 0):,}" for t in ("high", "medium", "low"))
+        + f"); wrote {path}"
+    )
+
+
+class Target(StrEnum):
+    both = "both"
+    client = "client"
+    rm = "rm"
+
+
+@app.command()
+def score(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM (default: the data's last month).")
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Bank tables (dir or URL); default: the client model's training data."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Parquet file (default $ATTRITION_HOME/scores/scores_<as-of>.parquet)."),
+    ] = None,
+    target: Annotated[Target, typer.Option(help="Which population(s) to score.")] = Target.both,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="NAME[@VERSION]: with --target client or rm, the model to use; alone, a "
+            "flat-table model scoring --source TABLE (default its training table)."
+        ),
+    ] = None,
+    playbook: Annotated[
+        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+    ] = None,
+    top_k: Annotated[int, typer.Option(help="Drivers kept per entity.")] = 5,
+) -> None:
+    """Score RMs, then clients: risk at 1-12 months, tier, value at risk, drivers, actions.
+
+    Writes one Parquet row per entity (id, entity_type, as_of, model, model_version,
+    risk_1m..risk_12m, tier, value_at_risk, drivers, actions as JSON) and prints a
+    summary per tier.
+    """
+    from attrition.config import attrition_home
+    from attrition.io import load_bank, write_parquet
+    from attrition.pipeline.score import DEFAULT_MODELS, score_bank
+    from attrition.playbook import load_playbook
+
+    entities = ("rm", "client") if target == Target.both else (target.value,)
+    home = attrition_home()
+    if model is not None and target == Target.both:
+        _score_flat_table(home, model, source, out, playbook, top_k)
+        return
+    models = {target.value: model} if model else {}
+    try:
+        book = load_playbook(playbook)
+        if source is None:
+            source = _training_source(home, models.get(entities[-1], DEFAULT_MODELS[entities[-1]]))
+        with console.status("Loading data"):
+            data = load_bank(source)
+        with console.status("Scoring") as status:
+            scores = score_bank(
+                data,
+                as_of,
+                home=home,
+                entities=entities,
+                models=models,
+                playbook=book,
+                top_k=top_k,
+                progress=lambda m: status.update(m),
+            )
+        month = scores["as_of"].iloc[0] if len(scores) else as_of
+        path = write_parquet(scores, out or home / "scores" / f"scores_{month}.parquet")
+    except (AttritionError, ValueError) as exc:
+        raise _fail(exc) from exc
+    summary = Table(title=f"Scores at {month}")
+    for col in ("population", "tier", "entities", "value at risk"):
+        summary.add_column(col)
+    for (entity, tier), g in scores.groupby(["entity_type", "tier"], sort=False):
+        summary.add_row(entity, tier, f"{len(g):,}", f"{g['value_at_risk'].sum():,.0f}")
+    out_console.print(summary)
+    if target == Target.both:
+        from attrition.pipeline.branches import branch_view
+
+        view = branch_view(scores, data).head(10)
+        branches = Table(title="Branches by client value at risk (top 10)")
+        for col in (
+            "branch",
+            "clients high/medium",
+            "client value at risk",
+            "RMs high/medium",
+            "exposed through RMs",
+        ):
+            branches.add_column(col)
+        for _, b in view.iterrows():
+            branches.add_row(
+                b["branch_id"],
+                f"{b['clients_high']:,}/{b['clients_medium']:,}",
+                f"{b['client_value_at_risk']:,.0f}",
+                f"{b['rms_high']:,}/{b['rms_medium']:,}",
+                f"{b['rm_value_at_risk']:,.0f}",
+            )
+        out_console.print(branches)
+    console.print(f"Wrote {len(scores):,} scores to {path}")
+
+
+@app.command()
+def plan(
+    as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM of the scores to plan from.")],
+    scores: Annotated[
+        Path | None,
+        typer.Option(help="Scores file (default $ATTRITION_HOME/scores/scores_<as-of>.parquet)."),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Bank tables, for ownership and grades (default: the training data)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Parquet file (default $ATTRITION_HOME/plans/plan_<as-of>.parquet)."),
+    ] = None,
+    playbook: Annotated[
+        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+    ] = None,
+) -> None:
+    """Each RM's contact plan for the coming week, within their capacity; overflow to the
+    remote RM team. Ordered by expected AUM retained (value at risk × action effect)."""
+    import pandas as pd
+
+    from attrition.config import attrition_home
+    from attrition.io import load_bank, write_parquet
+    from attrition.pipeline.plan import contact_plan, plan_summary
+    from attrition.playbook import load_playbook
+
+    home = attrition_home()
+    path = scores or home / "scores" / f"scores_{as_of}.parquet"
+    try:
+        if not Path(path).is_file():
+            raise ValueError(
+                f"no scores at {path}; run `attrition score --as-of {as_of}` first or pass --scores"
+            )
+        frame = pd.read_parquet(path)
+        if len(frame) and frame["as_of"].iloc[0] != as_of:
+            raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
+        book = load_playbook(playbook)
+        with console.status("Loading data"):
+            data = load_bank(source or _training_source(home, "client_outflow"))
+        result = contact_plan(frame, data, book)
+        written = write_parquet(result, out or home / "plans" / f"plan_{as_of}.parquet")
+    except (AttritionError, ValueError) as exc:
+        raise _fail(exc) from exc
+    summary = plan_summary(result)
+    table = Table(title=f"Contact plan for the week after {as_of}")
+    for col in ("assignee", "contacts", "value at risk", "expected AUM retained"):
+        table.add_column(col)
+    for assignee, row in summary.head(10).iterrows():
+        table.add_row(
+            str(assignee),
+            f"{int(row['contacts']):,}",
+            f"{row['value_at_risk']:,.0f}",
+            f"{row['expected_retained']:,.0f}",
+        )
+    out_console.print(table)
+    console.print(f"Wrote {len(result):,} contacts ({summary.shape[0]} assignees) to {written}")
+
+
+playbook_app = typer.Typer(help="The retention playbook.", no_args_is_help=True)
+app.add_typer(playbook_app, name="playbook")
+
+
+@playbook_app.command("check")
+def playbook_check(
+    path: Annotated[
+        Path | None, typer.Argument(help="Playbook YAML (default configs/playbook.yaml).")
+    ] = None,
+) -> None:
+    """Validate a playbook: every problem at once (exit 1), or a summary (exit 0)."""
+    from attrition.playbook import DEFAULT_PLAYBOOK, load_playbook
+
+    try:
+        book = load_playbook(path)
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    for entity in ("client", "rm"):
+        rules = [r for r in book.rules if r.entity == entity]
+        tier = getattr(book.tiers, entity)
+        console.print(
+            f"{entity}: {len(rules)} rules; tiers by {tier.method} "
+            f"(high {tier.high:g}, medium {tier.medium:g}) at {book.tiers.horizon} months"
+        )
+    console.print(
+        f"{path or DEFAULT_PLAYBOOK} is valid; weekly capacity {book.contact_plan.capacity} "
+        "contacts per RM by default"
+    )
+
+
+def _top_at_risk(scores: pd.DataFrame, n: int = 5) -> Table:
+    """The highest values at risk of each population, with the first driver and action."""
+    import json
+
+    table = Table(title=f"Top {n} by value at risk")
+    for col in ("who", "id", "tier", "risk 3m", "value at risk", "top driver", "suggested action"):
+        table.add_column(col)
+    for entity in ("rm", "client"):
+        part = scores[scores["entity_type"] == entity].nlargest(n, "value_at_risk")
+        for _, row in part.iterrows():
+            drivers, actions = json.loads(row["drivers"]), json.loads(row["actions"])
+            table.add_row(
+                entity,
+                row["id"],
+                row["tier"],
+                f"{row['risk_3m']:.1%}",
+                f"{row['value_at_risk']:,.0f}",
+                drivers[0]["text_en"] if drivers else "",
+                actions[0]["en"] if actions else "",
+            )
+    return table
