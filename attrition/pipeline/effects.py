@@ -34,20 +34,40 @@ EFFECT_COLUMNS = [
 ]
 
 
-def measured_effects(data: BankData, *, horizon: int = 3, min_per_group: int = 100) -> pd.DataFrame:
+def measured_effects(
+    data: BankData,
+    *,
+    horizon: int = 3,
+    min_per_group: int = 100,
+    min_control_events: int = 10,
+    before: pd.Period | None = None,
+) -> pd.DataFrame:
     """One row per campaign action (empty without a ``campaigns`` table); see the
-    module docstring. ``effect`` is clipped to [0, 1] (an action that made things worse
-    counts as no effect); the interval is not clipped."""
+    module docstring.
+
+    Only clients followed for the whole ``horizon`` (or who left within it) count, and
+    with ``before`` only campaigns whose follow-up had ended by that month (planning
+    a past month must not use what came after it). An effect is ``usable`` with at
+    least ``min_per_group`` clients in each group, ``min_control_events`` outflows in
+    the control group and one in the treatment group: fewer, and the ratio is noise.
+    ``effect`` is clipped to [0, 1] (an action that made things worse counts as no
+    effect); the interval is not clipped."""
     if "campaigns" not in data.tables or data["campaigns"]["client_id"].isna().all():
         return pd.DataFrame(columns=EFFECT_COLUMNS)
     c = data["campaigns"].dropna(subset=["client_id"])
     as_of = pd.PeriodIndex(pd.to_datetime(c["date"]), freq="M") - 1
+    if before is not None:
+        done = np.asarray(as_of + horizon <= before)
+        c, as_of = c[done], as_of[done]
+        if c.empty:
+            return pd.DataFrame(columns=EFFECT_COLUMNS)
     labels = client_outflow_labels(data, sorted(set(as_of)))
     key = pd.MultiIndex.from_arrays([c["client_id"].astype(str).to_numpy(), as_of])
     lab = labels.reindex(key)
-    known = lab["event"].notna().to_numpy()
     event = lab["event"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     left = event & (lab["duration"] <= horizon).to_numpy()
+    # followed for the whole horizon, or left within it; a shorter follow-up is unknown
+    known = lab["event"].notna().to_numpy() & (left | (lab["duration"] >= horizon).to_numpy())
     frame = pd.DataFrame(
         {"action": c["action"].to_numpy(), "group": c["group"].to_numpy(), "left": left}
     )[known]
@@ -57,7 +77,7 @@ def measured_effects(data: BankData, *, horizon: int = 3, min_per_group: int = 1
         nt, nc, et, ec = len(t), len(k), int(t.sum()), int(k.sum())
         rt = et / nt if nt else np.nan
         rc = ec / nc if nc else np.nan
-        usable = nt >= min_per_group and nc >= min_per_group and ec > 0
+        usable = nt >= min_per_group and nc >= min_per_group and ec >= min_control_events and et > 0
         low = high = effect = np.nan
         if nt and nc and ec > 0:
             effect = float(np.clip(1.0 - rt / rc, 0.0, 1.0))

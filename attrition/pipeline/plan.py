@@ -66,7 +66,7 @@ def contact_candidates(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
     """Client scores with their owner, first action and expected AUM retained."""
     clients = scores[scores["entity_type"] == "client"].reset_index(drop=True)
     if clients.empty:
-        return pd.DataFrame(columns=[*PLAN_COLUMNS, "effect"])
+        return pd.DataFrame(columns=PLAN_COLUMNS)
     month = pd.Period(clients["as_of"].iloc[0], freq="M")
     owner = client_owners(data, month).reindex(clients["id"].to_numpy())
     rms = data["rms"]
@@ -128,8 +128,10 @@ def contact_plan(
     if rank_by not in ("expected_retained", "risk_3m"):
         raise ValueError(f"rank_by must be 'expected_retained' or 'risk_3m', got {rank_by!r}")
     cand = contact_candidates(scores, data)
+    if cand.empty:
+        return pd.DataFrame(columns=PLAN_COLUMNS)
     if effects is None:
-        effects = measured_effects(data)
+        effects = measured_effects(data, before=pd.Period(scores["as_of"].iloc[0], freq="M"))
     cand = with_measured_effects(cand, effects)
     cand["expected_retained"] = cand["value_at_risk"].fillna(0.0) * cand["effect"]
     capacity = playbook.contact_plan.capacities(data["rms"])

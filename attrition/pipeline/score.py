@@ -116,7 +116,9 @@ def score_entities(
         )
     model = record.load_model()
     trained_on = set(record.metadata.get("feature_names", []))
-    if RM_RISK_FEATURE in trained_on and rm_risk is None:
+    # sequence models read numeric monthly panels only, never the hook feature
+    reads_rm_risk = getattr(model, "input_kind", "table") != "sequence"
+    if RM_RISK_FEATURE in trained_on and reads_rm_risk and rm_risk is None:
         raise ConfigError(
             f"model {record.ref} reads the RMs' flight risk ({RM_RISK_FEATURE}); score the RMs "
             "too (--target both)"
@@ -188,10 +190,19 @@ def rm_value_at_risk(
 ) -> pd.Series:
     """P(RM resigns) × the book AUM expected to leave because the RM leaves, per RM id."""
     X = clients.features
-    if "rm_departed" not in X.columns or "aum" not in X.columns:
-        return pd.Series(np.nan, index=rms.scores["id"].to_numpy())
-    departed = X.assign(rm_departed=1.0)
     model = clients.model
+    unknown = pd.Series(np.nan, index=rms.scores["id"].to_numpy())
+    if "rm_departed" not in X.columns or "aum" not in X.columns:
+        return unknown
+    if getattr(model, "input_kind", "table") == "sequence":
+        # its inputs are rebuilt from the tables, so a what-if on the as-of row would not
+        # reach it: say "unknown" rather than a false zero
+        return unknown
+    departed = X.assign(rm_departed=1.0)
+    if RM_RISK_FEATURE in departed.columns:
+        # once the RM has left, training rows had no flight risk for them (not in the
+        # RM population): the what-if must look like that too
+        departed[RM_RISK_FEATURE] = np.nan
     inputs = _model_inputs(data, clients.record, model, departed)
     if_gone = 1.0 - model.predict_survival(inputs, [horizon]).to_numpy()[:, 0]
     now = 1.0 - model.predict_survival(clients.inputs, [horizon]).to_numpy()[:, 0]

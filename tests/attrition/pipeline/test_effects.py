@@ -18,13 +18,36 @@ def test_the_maturity_call_campaign_is_measured_by_hand(scored_bank):
     as_of = pd.PeriodIndex(pd.to_datetime(c["date"]), freq="M") - 1
     labels = client_outflow_labels(data, sorted(set(as_of)))
     lab = labels.reindex(pd.MultiIndex.from_arrays([c["client_id"].astype(str), as_of]))
-    known = lab["event"].notna().to_numpy()
     left = (lab["event"].astype("boolean").fillna(False) & (lab["duration"] <= 3)).to_numpy()
+    # a client counts when followed 3 months, or when they left within them
+    known = lab["event"].notna().to_numpy() & (left | (lab["duration"] >= 3).to_numpy())
     control = (c["group"] == "control").to_numpy() & known
     assert row["n_control"] == control.sum()
     np.testing.assert_allclose(row["rate_control"], left[control].mean())
     assert 0 <= row["effect"] <= 1 and row["effect_low"] <= row["effect_high"]
-    assert row["usable"] == bool(row["n_treatment"] >= 10 and row["n_control"] >= 10)
+    events = row["rate_control"] * row["n_control"]
+    assert row["usable"] == bool(
+        row["n_treatment"] >= 10
+        and row["n_control"] >= 10
+        and events >= 10
+        and row["rate_treatment"] > 0
+    )
+    strict = measured_effects(data, min_per_group=10, min_control_events=10_000)
+    assert not strict["usable"].any()
+
+
+def test_planning_a_past_month_uses_only_campaigns_followed_up_by_then(scored_bank):
+    data = scored_bank.data
+    month = pd.PeriodIndex(pd.to_datetime(data["campaigns"]["date"]), freq="M")
+    cut = month.min() + 6
+    early = measured_effects(data, min_per_group=1, before=cut).set_index("action")
+    everything = measured_effects(data, min_per_group=1).set_index("action")
+    allowed = ((month - 1) + 3 <= cut).sum()
+    assert (
+        early.loc["maturity_call", "n_treatment"] + early.loc["maturity_call", "n_control"]
+        <= allowed
+    )
+    assert early.loc["maturity_call", "n_control"] < everything.loc["maturity_call", "n_control"]
 
 
 def test_no_campaigns_no_effects(scored_bank):

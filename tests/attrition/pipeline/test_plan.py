@@ -125,3 +125,11 @@ def test_a_campaign_measured_effect_replaces_the_playbook_estimate(scores, score
     others = plan[plan["action_id"] == unmeasured]
     assert len(others) > 0 and (others["effect_source"] == "playbook").all()
     assert (others["effect"] != 0.9).all()
+
+
+def test_scores_without_clients_give_an_empty_plan(scores, scored_bank, tight_book):
+    from attrition.pipeline.plan import PLAN_COLUMNS
+
+    rms_only = scores[scores["entity_type"] == "rm"]
+    plan = contact_plan(rms_only, scored_bank.data, tight_book)
+    assert plan.empty and list(plan.columns) == PLAN_COLUMNS
