@@ -35,6 +35,16 @@ def _training_source(home: Path, ref: str) -> str:
     return source
 
 
+def _entity_of(home: Path, ref: str) -> str | None:
+    """``client``/``rm`` for a bank model, None for a flat-table model."""
+    from attrition.registry import ModelRegistry
+
+    try:
+        return ModelRegistry(home).get(ref).metadata.get("entity")
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+
+
 def _score_flat_table(
     home: Path,
     model: str,
@@ -55,11 +65,6 @@ def _score_flat_table(
     try:
         record = ModelRegistry(home).get(model)
         config = parse_config(yaml.safe_load(record.config_text), where=record.ref)
-        if config.target != "flat":
-            raise ValueError(
-                f"{record.ref} is a {config.target} model: pass --target "
-                f"{config.entity} with --model, or --model a flat-table model"
-            )
         table = load_flat(
             source or config.data.path,
             config.data.flat_spec(),
@@ -101,8 +106,9 @@ def score(
     model: Annotated[
         str | None,
         typer.Option(
-            help="NAME[@VERSION]: with --target client or rm, the model to use; alone, a "
-            "flat-table model scoring --source TABLE (default its training table)."
+            help="NAME[@VERSION]: the client or RM model to use (the other population keeps "
+            "its default); a flat-table model scores --source TABLE (default its "
+            "training table)."
         ),
     ] = None,
     playbook: Annotated[
@@ -124,9 +130,13 @@ def score(
     entities = ("rm", "client") if target == Target.both else (target.value,)
     home = attrition_home()
     if model is not None and target == Target.both:
-        _score_flat_table(home, model, source, out, playbook, top_k)
-        return
-    models = {target.value: model} if model else {}
+        entity = _entity_of(home, model)
+        if entity is None:
+            _score_flat_table(home, model, source, out, playbook, top_k)
+            return
+        models = {entity: model}  # the other population keeps its default model
+    else:
+        models = {target.value: model} if model else {}
     try:
         book = load_playbook(playbook)
         if source is None:

@@ -109,9 +109,12 @@ def test_attrition_score_command_writes_the_file(home, monkeypatch, tmp_path):
     written = pd.read_parquet(out)
     assert list(written.columns) == SCORE_COLUMNS and len(written) > 0
     assert "Scores at" in result.output
-    bad = CliRunner().invoke(app, ["score", "--model", "client_outflow"])
-    assert bad.exit_code == 1
-    assert "pass --target client with --model" in " ".join(bad.output.split())
+    chosen = tmp_path / "chosen.parquet"
+    picked = CliRunner().invoke(app, ["score", "--model", "client_outflow@1", "--out", str(chosen)])
+    assert picked.exit_code == 0, picked.output
+    assert set(pd.read_parquet(chosen)["entity_type"]) == {"rm", "client"}
+    bad = CliRunner().invoke(app, ["score", "--model", "no_such_model"])
+    assert bad.exit_code == 1 and "no model named 'no_such_model'" in " ".join(bad.output.split())
 
 
 def test_a_flat_model_scores_a_table_without_outcomes(tmp_path, monkeypatch):
