@@ -26,7 +26,8 @@ class RiskExplainer:
     model : fitted survival model
     background : DataFrame or SequenceFrame
         Rows that stand for "a typical entity" (a sample of the training rows): the
-        base value is the model's expectation over them.
+        base value is the mean log cumulative hazard over them (TreeSHAP uses the
+        trees' own training expectation instead).
     horizon : float
     check_additivity : bool, default True
         For exact methods, raise :class:`AdditivityError` when base + contributions
@@ -58,7 +59,17 @@ class RiskExplainer:
         self.model_version = model_version
 
     def __call__(self, X: Any) -> RiskExplanation:
-        log_values, log_base, data, names = self._attribute(X)
+        return self._finish(X, *self._attribute(X))
+
+    def _finish(
+        self,
+        X: Any,
+        log_values: np.ndarray,
+        log_base: np.ndarray,
+        data: pd.DataFrame,
+        names: Sequence[str],
+    ) -> RiskExplanation:
+        """Check or share out the additivity gap and build the explanation."""
         residuals = np.zeros(len(data))
         if self.exact and self.check_additivity and len(data):
             self._check(X, log_values, log_base)

@@ -55,7 +55,11 @@ class RiskExplanation:
     values : ndarray of shape (n, n_features)
         Contribution of each feature to the risk (probability points).
     base_values : ndarray of shape (n,)
-        The risk every row starts from (the model's expectation over the background).
+        The risk every row starts from: the risk at ``log_base_values``. That is the
+        mean log cumulative hazard over the background (linear, gradient and
+        permutation methods) or the trees' expected margin over their training data
+        (TreeSHAP), so it is not the mean risk of the background (the risk is a
+        convex function of the log scale).
     log_values, log_base_values : ndarray
         The same on the log cumulative hazard scale.
     data : DataFrame
@@ -71,8 +75,9 @@ class RiskExplanation:
         between the model's log output and base + raw contributions, which was shared
         among the features in proportion to |contribution|. Zero for exact methods.
     month_values : ndarray of shape (n, months, n_sequence_features) or None
-        Sequence models: each month's contribution on the log scale (summed over the
-        months it gives the feature's ``log_values``), for "when did it start".
+        Sequence models: each month's contribution on the log scale, with the sampling
+        residual shared out in the same proportions as the feature's, so summed over
+        the months it gives the feature's ``log_values``; for "when did it start".
     month_feature_names : tuple of str
         The features of ``month_values``.
     model_version : str or None

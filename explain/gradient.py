@@ -20,6 +20,8 @@ rescaled to add up exactly (:func:`~explain.explanation.to_risk_scale`).
 
 from __future__ import annotations
 
+import copy
+from dataclasses import replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -28,6 +30,7 @@ import torch
 from torch import nn
 
 from explain.base import RiskExplainer, sum_by_source
+from explain.explanation import RiskExplanation
 from survival.base import check_feature_frame
 from survival.discretize import interpolate_log_survival
 
@@ -113,7 +116,7 @@ class GradientRiskExplainer(_SampledExplainer):
     def _attribute(self, X: pd.DataFrame):
         model = self.model
         names = list(model.feature_names_in_)
-        net = model.net_.cpu().eval()
+        net = copy.deepcopy(model.net_).cpu().eval()  # the caller's model stays where it is
         module = _LogCumHazard(net, horizon_weights(model.cuts_, self.horizon), [net])
         bg = _sample(self.background, self.max_background, self.seed)
         zb, zx = self._encoded(bg), self._encoded(X)
@@ -133,8 +136,11 @@ class SequenceGradientRiskExplainer(_SampledExplainer):
     default_nsamples: ClassVar[int] = 50  # a GRU pass over 12 months costs more
 
     def _attribute(self, seq: Any):
+        return self._attribute_by_month(seq)[:4]
+
+    def _attribute_by_month(self, seq: Any):
         model = self.model
-        net = model.net_.cpu().eval()
+        net = copy.deepcopy(model.net_).cpu().eval()  # the caller's model stays where it is
         module = _LogCumHazard(net.forward_steps, horizon_weights(model.cuts_, self.horizon), [net])
         bg = self.background
         if len(bg) > self.max_background:
@@ -172,18 +178,27 @@ class SequenceGradientRiskExplainer(_SampledExplainer):
         months = seq.mask[:, -raw.shape[1] :].sum(axis=1) if F else 0
         parts.append(pd.DataFrame({HISTORY: months}, index=seq.index))
         data = pd.concat(parts, axis=1)
-        self._months = by_month
-        return values, np.full(len(seq), base), data, names
+        return values, np.full(len(seq), base), data, names, by_month
 
-    def __call__(self, seq: Any):
-        explanation = super().__call__(seq)
-        from dataclasses import replace
-
+    def __call__(self, seq: Any) -> RiskExplanation:
+        *attributed, by_month = self._attribute_by_month(seq)
+        explanation = self._finish(seq, *attributed)
         return replace(
             explanation,
-            month_values=self._months,
+            month_values=months_adding_up(by_month, explanation.log_values[:, : by_month.shape[2]]),
             month_feature_names=tuple(self.model.feature_names_in_),
         )
+
+
+def months_adding_up(by_month: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Per-month contributions scaled so each feature's months sum to its total (the
+    residual shared out as for the feature; a feature with no raw contribution gets its
+    total spread evenly over the months)."""
+    raw = by_month.sum(axis=1)
+    safe = np.where(raw != 0, raw, 1.0)
+    ratio = np.where(raw != 0, totals / safe, 1.0)
+    even = np.where(raw != 0, 0.0, totals) / max(by_month.shape[1], 1)
+    return by_month * ratio[:, None, :] + even[:, None, :]
 
 
 def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
