@@ -202,6 +202,10 @@ def read_yaml(path: Path, *, what: str) -> Any:
         raise ConfigError(f"{what} file {path} does not exist") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{what} file {path} is not valid YAML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{what} file {path} is not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{what} file {path} cannot be read: {exc.strerror}") from None
 
 
 def format_validation_errors(exc: ValidationError, where: str, *, what: str = "config") -> str:

@@ -9,7 +9,8 @@ out of order, effects outside [0, 1].
   or by top share of the list.
 - :meth:`Playbook.actions` turns one entity's drivers (and their values) into its
   suggested actions: the rules whose feature is a driver and whose value test passes,
-  most urgent first; when none fires, the tier's default action.
+  most urgent first; when none fires, the tier's default action. The low tier always
+  gets its default (automated care for clients): no RM time goes to it.
 """
 
 from __future__ import annotations
@@ -161,6 +162,8 @@ class Playbook(_Frozen):
             ``id``, ``priority``, ``effect``, ``en``, ``zh`` and ``because`` (the
             driver feature that fired the rule; None for the tier's default).
         """
+        if tier == "low":  # automated care: no RM time, whatever the drivers
+            return [_action_dict(self.defaults[entity]["low"], because=None)]
         fired: dict[str, tuple[tuple[int, float], dict[str, Any]]] = {}
         for d in drivers:
             for rule in self.rules:

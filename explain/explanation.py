@@ -134,7 +134,8 @@ class RiskExplanation:
         Returns
         -------
         DataFrame
-            Columns: the entity index level(s), ``rank`` (1 = largest), ``feature``,
+            Indexed like the explanation; columns ``row`` (the row's position, for
+            duplicate ids), ``rank`` (1 = largest), ``feature``,
             ``value`` (the feature's value for the row), ``contribution`` (risk
             points), ``log_contribution`` and ``direction`` (``"raises"`` or
             ``"lowers"``). Rows with fewer than ``k`` qualifying features have fewer.
@@ -158,6 +159,7 @@ class RiskExplanation:
         index = self.index[rows]
         out = pd.DataFrame(
             {
+                "row": rows,
                 "rank": (np.arange(len(rows)) - np.searchsorted(rows, rows)) + 1,
                 "feature": names[cols],
                 "value": cells,

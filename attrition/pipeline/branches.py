@@ -44,14 +44,15 @@ def branch_view(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
                     name: ("id", "size"),
                     f"{name}_high": ("tier", lambda t: int((t == "high").sum())),
                     f"{name}_medium": ("tier", lambda t: int((t == "medium").sum())),
-                    f"{entity}_value_at_risk": ("value_at_risk", "sum"),
+                    # all-unknown stays unknown (NaN), not 0
+                    f"{entity}_value_at_risk": ("value_at_risk", lambda v: v.sum(min_count=1)),
                 }
             )
         )
-    view = pd.concat(parts, axis=1).fillna(0)
+    view = pd.concat(parts, axis=1)
     view = view.reset_index().rename(columns={"index": "branch_id"})
     for col in ("clients", "clients_high", "clients_medium", "rms", "rms_high", "rms_medium"):
-        view[col] = view[col].astype(int)
+        view[col] = view[col].fillna(0).astype(int)
     return view[BRANCH_COLUMNS].sort_values(
         ["client_value_at_risk", "branch_id"], ascending=[False, True], ignore_index=True
     )

@@ -84,9 +84,9 @@ def drivers_table(
     -------
     DataFrame
         One row per (entity row, rank), indexed like the explanation; columns
-        ``rank``, ``feature``, ``value``, ``contribution`` (risk points at the
-        explanation's horizon), ``direction``, ``label_en``, ``label_zh``,
-        ``text_en``, ``text_zh``.
+        ``row`` (position in the explanation), ``rank``, ``feature``, ``value``,
+        ``contribution`` (risk points at the explanation's horizon), ``direction``,
+        ``label_en``, ``label_zh``, ``text_en``, ``text_zh``.
     """
     keep = [j for j, f in enumerate(explanation.feature_names) if f not in NOT_DRIVERS]
     if len(keep) < len(explanation.feature_names):
@@ -121,11 +121,10 @@ def drivers_json(
     feature raising their risk by at least ``min_contribution`` get ``[]``.
     """
     table = drivers_table(explanation, entity, k=k, min_contribution=min_contribution)
-    position = pd.Series(np.arange(len(explanation)), index=explanation.index)
-    pos = position.loc[table.index].to_numpy() if len(table) else np.zeros(0, dtype=int)
+    pos = table["row"].to_numpy()
     items: list[list[dict[str, Any]]] = [[] for _ in range(len(explanation))]
     records = (
-        table.drop(columns=["rank"])
+        table.drop(columns=["rank", "row"])
         .assign(contribution=lambda d: d["contribution"].round(4))
         .to_dict("records")
     )

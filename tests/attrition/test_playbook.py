@@ -81,6 +81,12 @@ def test_missing_and_broken_files_say_so(tmp_path):
     broken.write_text("rules: [", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_playbook(broken)
+    with pytest.raises(ConfigError, match="cannot be read"):
+        load_playbook(tmp_path)  # a directory
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00rules")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_playbook(binary)
 
 
 def test_tiers_by_threshold_and_by_top_share(book, raw):
@@ -109,6 +115,8 @@ def test_actions_follow_the_drivers_their_values_and_priority(book):
     quiet = [{"feature": "maturing_share_1m", "value": 0.0, "contribution": 0.05}]
     assert [a["id"] for a in book.actions("client", quiet, "medium")] == ["nurture"]
     assert book.actions("client", [], "low")[0]["because"] is None
+    # the low tier gets automated care whatever its drivers say
+    assert [a["id"] for a in book.actions("client", drivers, "low")] == ["automated_care"]
     missing = [{"feature": "days_since_contact", "value": None, "contribution": 0.1}]
     assert [a["id"] for a in book.actions("client", missing, "high")] == ["rm_review_call"]
     rm = [{"feature": "manager_changes_6m", "value": 1.0, "contribution": 0.02}]

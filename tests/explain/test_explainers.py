@@ -127,6 +127,7 @@ def test_top_drivers_list_what_raises_the_risk_with_values(fitted, table):
     )
     drivers = explanation.top_drivers(k=2)
     assert set(drivers.columns) == {
+        "row",
         "rank",
         "feature",
         "value",
@@ -143,6 +144,7 @@ def test_top_drivers_list_what_raises_the_risk_with_values(fitted, table):
     assert first.loc[row, "value"] == table.loc[row, first.loc[row, "feature"]] or pd.isna(
         table.loc[row, first.loc[row, "feature"]]
     )
+    assert (drivers["row"].to_numpy() == [table.index.get_loc(i) for i in drivers.index]).all()
     both = explanation.top_drivers(k=4, direction="both")
     assert (both.groupby(level=0).size() == 4).all()
     assert (both["direction"] == "lowers").any()
