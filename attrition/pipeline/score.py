@@ -59,6 +59,9 @@ SCORE_COLUMNS = [
 ]
 DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
 BACKGROUND_ROWS = 200
+# above this many rows, a model explained by permutation SHAP gets drivers for its high
+# and medium tiers only (bench_explain: the exact explainers take seconds for 100k)
+SLOW_EXPLAIN_LIMIT = 5_000
 RM_RISK_FEATURE = "rm_flight_risk"
 Progress = Callable[[str], None]
 
@@ -97,6 +100,30 @@ def _background(inputs: Any, seed: int) -> Any:
     return inputs.iloc[pick] if isinstance(inputs, pd.DataFrame) else inputs.take(pick)
 
 
+def _drivers(
+    model: Any,
+    inputs: Any,
+    tier: pd.Series,
+    entity: str | None,
+    horizon: float,
+    ref: str,
+    top_k: int,
+    seed: int,
+) -> pd.Series:
+    """Worded top drivers of every row. A model that only the permutation fallback can
+    explain (hundreds of model calls a row) is explained for the high and medium tiers
+    only once the population passes :data:`SLOW_EXPLAIN_LIMIT`; the rest get ``[]``."""
+    explainer = make_explainer(model, _background(inputs, seed), horizon=horizon, model_version=ref)
+    rows = np.arange(len(inputs))
+    if explainer.method == "permutation" and len(inputs) > SLOW_EXPLAIN_LIMIT:
+        rows = np.flatnonzero(tier.to_numpy() != "low")
+    out = pd.Series("[]", index=tier.index, name="drivers")
+    if len(rows):
+        part = inputs.iloc[rows] if isinstance(inputs, pd.DataFrame) else inputs.take(rows)
+        out.iloc[rows] = drivers_json(explainer(part), entity, k=top_k).to_numpy()
+    return out
+
+
 def score_entities(
     data: BankData,
     entity: str,
@@ -133,10 +160,7 @@ def score_entities(
         1.0 - model.predict_survival(inputs, [horizon]).to_numpy()[:, 0], index=X.index
     )
     tier = playbook.tiers_of(entity, at_h)
-    explanation = make_explainer(
-        model, _background(inputs, seed), horizon=horizon, model_version=record.ref
-    )(inputs)
-    drivers = drivers_json(explanation, entity, k=top_k)
+    drivers = _drivers(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
     actions = [
         json.dumps(playbook.actions(entity, json.loads(d), t), ensure_ascii=False)
         for d, t in zip(drivers, tier, strict=True)
@@ -305,10 +329,9 @@ def score_flat(
     surv = model.predict_survival(X, horizons).to_numpy()
     middle = horizons[len(horizons) // 2]
     at_h = pd.Series(1.0 - surv[:, horizons.index(middle)], index=X.index)
-    explanation = make_explainer(
-        model, _background(X, seed), horizon=middle, model_version=record.ref
-    )(X)
-    drivers = drivers_json(explanation, None, k=top_k)
+    drivers = _drivers(
+        model, X, playbook.tiers_of("flat", at_h), None, middle, record.ref, top_k, seed
+    )
     risks = {f"risk_{h:g}": 1.0 - surv[:, j] for j, h in enumerate(horizons)}
     return pd.DataFrame(
         {

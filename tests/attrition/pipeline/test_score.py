@@ -142,3 +142,31 @@ def test_a_flat_model_scores_a_table_without_outcomes(tmp_path, monkeypatch):
     drivers = [d["feature"] for s in scores["drivers"] for d in json.loads(s)]
     assert set(drivers) <= set(rossi.columns) - {"week", "arrest", "person_id"}
     assert (scores["actions"] == "[]").all()
+
+
+def test_a_slow_to_explain_model_explains_the_tiers_that_get_attention(
+    scored_bank, home, monkeypatch
+):
+    import attrition.pipeline.score as score_module
+    from attrition.config import parse_config
+    from attrition.pipeline.train import train
+
+    cfg = parse_config(
+        {
+            "name": "client_weibull",
+            "target": "client_outflow",
+            "seed": 3,
+            "model": {"type": "weibull_aft"},
+            "landmarks": {"count": 6, "step": 3, "holdout": 2},
+            "data": {"source": str(home / "bank")},
+        }
+    )
+    train(cfg, home=str(home))
+    monkeypatch.setattr(score_module, "SLOW_EXPLAIN_LIMIT", 10)
+    scores = score_bank(
+        scored_bank.data, home=home, entities=("client",), models={"client": "client_weibull"}
+    )
+    low = scores["tier"] == "low"
+    assert low.any() and (~low).any()
+    assert (scores.loc[low, "drivers"] == "[]").all()
+    assert (scores.loc[~low, "drivers"] != "[]").any()
