@@ -25,6 +25,7 @@ from attrition.config import TrainConfig
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import build_features
+from attrition.pipeline.outcomes import DURATION, EVENT, outcomes_seen_before, target_labels
 from survival.catalog import make_model
 
 
@@ -49,8 +50,6 @@ def cross_fitted_rm_risk(
     ConfigError
         When a fold (or the whole training period) has no resignation to learn from.
     """
-    from attrition.pipeline.datasets import DURATION, EVENT, outcomes_seen_before, target_labels
-
     spec = config.rm_risk
     if spec is None:
         raise ConfigError("cross_fitted_rm_risk needs a config with rm_risk")

@@ -23,10 +23,31 @@ from attrition.config import TrainConfig
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features, build_sequences
-from attrition.labels import OutflowDefinition, client_outflow_labels, rm_resignation_labels
+from attrition.pipeline.coupling import cross_fitted_rm_risk
+from attrition.pipeline.outcomes import (
+    DURATION,
+    EVENT,
+    VALUE,
+    outcomes_seen_before,
+    target_labels,
+)
 from survival.sequences import SequenceFrame
 
-DURATION, EVENT, VALUE = "duration", "event", "value_at_risk"
+__all__ = [
+    "DURATION",
+    "EVENT",
+    "VALUE",
+    "SurvivalSets",
+    "bank_sets",
+    "flat_sets",
+    "is_test_entity",
+    "landmark_months",
+    "load_sets",
+    "outcomes_seen_before",
+    "sequence_frame",
+    "target_labels",
+    "with_sequences",
+]
 
 
 @dataclass(frozen=True)
@@ -90,18 +111,6 @@ def is_test_entity(ids: pd.Index | np.ndarray, *, fraction: float, seed: int) ->
     return (h / np.float64(2**64)) < fraction
 
 
-def target_labels(data: BankData, config: TrainConfig, as_of: list[pd.Period]) -> pd.DataFrame:
-    """``duration``, ``event`` and ``value_at_risk`` of the config's target at ``as_of``."""
-    if config.target == "client_outflow":
-        o = config.outflow
-        lab = client_outflow_labels(
-            data, as_of, OutflowDefinition(o.drop, o.reference_months, o.min_aum)
-        )
-        return lab.assign(**{VALUE: lab["event_aum"]})[[DURATION, EVENT, VALUE]]
-    lab = rm_resignation_labels(data, as_of)
-    return lab.assign(**{VALUE: 1.0})[[DURATION, EVENT, VALUE]]
-
-
 def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
     """Landmark training and test sets for a bank target."""
     entity = config.entity
@@ -114,8 +123,6 @@ def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
         )
     rm_risk = None
     if config.rm_risk is not None:
-        from attrition.pipeline.coupling import cross_fitted_rm_risk
-
         rm_risk = cross_fitted_rm_risk(data, config, train_m, test_m)
     frames = []
     for months in (train_m, test_m):
@@ -144,19 +151,6 @@ def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
         train_as_of=[str(m) for m in train_m],
         test_as_of=[str(m) for m in test_m],
         catalogue_version=CATALOGUE_VERSION,
-    )
-
-
-def outcomes_seen_before(frame: pd.DataFrame, first_test: pd.Period) -> pd.DataFrame:
-    """Training rows with outcomes censored at the first test as-of month: a training
-    row may not reveal what happens in the test period."""
-    cut = np.array([first_test.ordinal - p.ordinal for p in frame.index.get_level_values("as_of")])
-    late = frame[DURATION].to_numpy() > cut
-    return frame.assign(
-        **{
-            DURATION: np.minimum(frame[DURATION].to_numpy(), cut),
-            EVENT: frame[EVENT].to_numpy() & ~late,
-        }
     )
 
 
