@@ -35,7 +35,7 @@ PLAN_COLUMNS = [
     "order",
     "client_id",
     "tier",
-    "risk_3m",
+    "risk",
     "value_at_risk",
     "action_id",
     "action_en",
@@ -62,8 +62,9 @@ def _first_actions(scores: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def contact_candidates(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
-    """Client scores with their owner, first action and expected AUM retained."""
+def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -> pd.DataFrame:
+    """Client scores with their owner, first action and expected AUM retained;
+    ``risk`` is the risk at ``horizon`` months (the playbook's tier horizon)."""
     clients = scores[scores["entity_type"] == "client"].reset_index(drop=True)
     if clients.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
@@ -78,7 +79,7 @@ def contact_candidates(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
             "rm_id": [o if isinstance(o, str) and o in employed else None for o in owner],
             "client_id": clients["id"].to_numpy(),
             "tier": clients["tier"].to_numpy(),
-            "risk_3m": clients["risk_3m"].to_numpy(),
+            "risk": clients[f"risk_{horizon}m"].to_numpy(),
             "value_at_risk": clients["value_at_risk"].to_numpy(),
         }
     ).join(actions)
@@ -112,9 +113,9 @@ def contact_plan(
     scores : DataFrame from :func:`attrition.pipeline.score.score_bank` (client rows used)
     data : BankData (ownership at the scores' as-of, RMs still employed, grades)
     playbook : Playbook (capacities and action effects)
-    rank_by : {"expected_retained", "risk_3m"}
-        The order in which an RM takes clients; ``risk_3m`` is the naive alternative
-        (most at-risk first), kept for comparison.
+    rank_by : {"expected_retained", "risk"}
+        The order in which an RM takes clients; ``risk`` (at the playbook's tier
+        horizon) is the naive alternative (most at-risk first), kept for comparison.
     effects : DataFrame, optional
         :func:`~attrition.pipeline.effects.measured_effects` (measured from ``data``
         by default): an action a campaign measured uses that effect, not the
@@ -125,13 +126,15 @@ def contact_plan(
     DataFrame with :data:`PLAN_COLUMNS`: ``assignee`` is the RM id or ``remote_team``;
     ``order`` counts from 1 within each assignee.
     """
-    if rank_by not in ("expected_retained", "risk_3m"):
-        raise ValueError(f"rank_by must be 'expected_retained' or 'risk_3m', got {rank_by!r}")
-    cand = contact_candidates(scores, data)
+    if rank_by not in ("expected_retained", "risk"):
+        raise ValueError(f"rank_by must be 'expected_retained' or 'risk', got {rank_by!r}")
+    horizon = playbook.tiers.horizon
+    cand = contact_candidates(scores, data, horizon)
     if cand.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
     if effects is None:
-        effects = measured_effects(data, before=pd.Period(scores["as_of"].iloc[0], freq="M"))
+        month = pd.Period(scores["as_of"].iloc[0], freq="M")
+        effects = measured_effects(data, horizon=horizon, before=month)
     cand = with_measured_effects(cand, effects)
     cand["expected_retained"] = cand["value_at_risk"].fillna(0.0) * cand["effect"]
     capacity = playbook.contact_plan.capacities(data["rms"])

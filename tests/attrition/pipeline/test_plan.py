@@ -73,7 +73,7 @@ def _effects() -> dict[str, float]:
 def test_the_plan_keeps_more_aum_than_calling_the_riskiest_first(
     plan, scores, scored_bank, tight_book
 ):
-    naive = contact_plan(scores, scored_bank.data, tight_book, rank_by="risk_3m")
+    naive = contact_plan(scores, scored_bank.data, tight_book, rank_by="risk")
     kept = plan.loc[plan["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
     kept_naive = naive.loc[naive["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
     assert (plan["assignee"] != REMOTE_TEAM).sum() == (naive["assignee"] != REMOTE_TEAM).sum()
@@ -133,3 +133,20 @@ def test_scores_without_clients_give_an_empty_plan(scores, scored_bank, tight_bo
     rms_only = scores[scores["entity_type"] == "rm"]
     plan = contact_plan(rms_only, scored_bank.data, tight_book)
     assert plan.empty and list(plan.columns) == PLAN_COLUMNS
+
+
+def test_the_plan_reads_the_risk_at_the_playbooks_horizon(scores, scored_bank, raw_book):
+    raw_book["tiers"]["horizon"] = 6
+    book = parse_playbook(raw_book)
+    plan = contact_plan(scores, scored_bank.data, book)
+    clients = scores[scores["entity_type"] == "client"].set_index("id")
+    np.testing.assert_allclose(plan["risk"], clients.loc[plan["client_id"], "risk_6m"])
+
+
+@pytest.fixture
+def raw_book():
+    import yaml
+
+    from attrition.playbook import DEFAULT_PLAYBOOK
+
+    return yaml.safe_load(DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
