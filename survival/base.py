@@ -29,21 +29,13 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
+# defined apart so that survival.metrics can use them without importing the models
+from survival.errors import InvalidParameterError, ModelFormatError, SurvivalDataError
+from survival.steps import step_function_at  # noqa: F401  (re-exported for the models)
+
 DURATION = "duration"
 EVENT = "event"
 MODEL_FORMAT = 1
-
-
-class SurvivalDataError(ValueError):
-    """Survival data or inputs that a model cannot use (names the column and rows)."""
-
-
-class InvalidParameterError(ValueError, TypeError):
-    """A hyperparameter has a value outside its constraints."""
-
-
-class ModelFormatError(ValueError):
-    """A saved model file cannot be loaded by this version (or is not a model file)."""
 
 
 # --------------------------------------------------------------------------- params
@@ -337,17 +329,6 @@ def survival_frame(values: np.ndarray, index: pd.Index, horizons: np.ndarray) ->
     s = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
     s = np.minimum.accumulate(s, axis=1)
     return pd.DataFrame(s, index=index, columns=pd.Index(horizons, name="horizon"))
-
-
-def step_function_at(times: np.ndarray, values: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Right-continuous step function defined by (times, values) evaluated at ``at``.
-
-    Before the first time the value is 1 (survival) — callers pass ``values`` already
-    starting from the first jump.
-    """
-    idx = np.searchsorted(times, at, side="right") - 1
-    out = np.where(idx >= 0, values[np.clip(idx, 0, len(values) - 1)], 1.0)
-    return out
 
 
 # --------------------------------------------------------------------------- mixin

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from survival.base import InvalidParameterError, SurvivalDataError
+from survival.errors import InvalidParameterError, SurvivalDataError
 
 
 def _first(mask: np.ndarray, n: int = 5) -> list[int]:

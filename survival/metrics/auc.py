@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from survival.base import SurvivalDataError, step_function_at
+from survival.errors import SurvivalDataError
 from survival.metrics._checks import (
     _check_eval_times,
     _check_scores,
@@ -14,6 +14,7 @@ from survival.metrics._checks import (
     _check_train_test,
 )
 from survival.metrics.kaplan_meier import _Censoring, kaplan_meier
+from survival.steps import step_function_at
 
 
 def cumulative_dynamic_auc(

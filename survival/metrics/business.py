@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from survival.base import InvalidParameterError, SurvivalDataError
+from survival.errors import InvalidParameterError, SurvivalDataError
 from survival.metrics._checks import _check_positive, _check_scores, _check_time_event, _first
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survival.base import InvalidParameterError, SurvivalDataError, step_function_at
+from survival.errors import InvalidParameterError, SurvivalDataError
 from survival.metrics._checks import (
     _check_positive,
     _check_probabilities,
@@ -16,6 +16,7 @@ from survival.metrics._checks import (
     _check_survival,
 )
 from survival.metrics.kaplan_meier import _survival_curve
+from survival.steps import step_function_at
 
 
 @dataclass(frozen=True, eq=False)

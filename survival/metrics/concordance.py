@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from survival.base import SurvivalDataError
+from survival.errors import SurvivalDataError
 from survival.metrics._checks import (
     _check_positive,
     _check_scores,

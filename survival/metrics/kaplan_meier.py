@@ -11,8 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from survival.base import SurvivalDataError, step_function_at
+from survival.errors import SurvivalDataError
 from survival.metrics._checks import _check_time_event
+from survival.steps import step_function_at
 
 
 def _counts(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, ...]:
