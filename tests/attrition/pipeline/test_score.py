@@ -170,3 +170,36 @@ def test_a_slow_to_explain_model_explains_the_tiers_that_get_attention(
     assert low.any() and (~low).any()
     assert (scores.loc[low, "drivers"] == "[]").all()
     assert (scores.loc[~low, "drivers"] != "[]").any()
+
+
+def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(scored_bank, home):
+    from attrition.config import parse_config
+    from attrition.features import build_features
+    from attrition.pipeline.train import train
+
+    # a linear client model: its "RM left" effect is one coefficient, never zero
+    cfg = parse_config(
+        {
+            "name": "client_cox",
+            "target": "client_outflow",
+            "seed": 3,
+            "model": {"type": "coxph", "params": {"penalizer": 0.1}},
+            "landmarks": {"count": 6, "step": 3, "holdout": 2},
+            "data": {"source": str(home / "bank")},
+        }
+    )
+    model = train(cfg, home=str(home)).record.load_model()
+    scores = score_bank(scored_bank.data, home=home, models={"client": "client_cox"})
+    data, month = scored_bank.data, scored_bank.data.last_month
+    rms = scores[scores["entity_type"] == "rm"].set_index("id")
+    X = build_features(data, "client", [month])
+    aum = X["aum"].fillna(0).to_numpy()
+    X = X[list(model.feature_names_in_)]
+    now = model.predict_risk(X, 3).to_numpy()
+    gone = model.predict_risk(X.assign(rm_departed=1.0), 3).to_numpy()
+    ids = X.index.get_level_values(0).astype(str)
+    owner = client_owners(data, month).reindex(ids).to_numpy()
+    exposed = pd.Series(np.clip(gone - now, 0, None) * aum).groupby(owner).sum()
+    want = rms["risk_3m"] * exposed.reindex(rms.index).fillna(0)
+    assert (want > 0).any()
+    np.testing.assert_allclose(rms["value_at_risk"], want, rtol=1e-9)
