@@ -21,6 +21,27 @@ def scored_bank():
     return generate_bank(config=GeneratorConfig(n_clients=2400, seed=4, clients_per_rm=60))
 
 
+def register_client_model(home, name: str, model: dict) -> object:
+    """Train a client-outflow model on the package's bank and register it as ``name``."""
+    cfg = parse_config(
+        {
+            "name": name,
+            "target": "client_outflow",
+            "seed": 3,
+            "model": model,
+            "landmarks": LANDMARKS,
+            "data": {"source": str(home / "bank")},
+        }
+    )
+    return train(cfg, home=str(home)).record
+
+
+@pytest.fixture(scope="package")
+def client_model_in():
+    """``client_model_in(home, name, model)`` trains and registers a client model."""
+    return register_client_model
+
+
 @pytest.fixture(scope="package")
 def home(scored_bank, tmp_path_factory):
     """A registry holding a client and an RM model trained on the small bank."""

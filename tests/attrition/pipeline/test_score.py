@@ -145,23 +145,11 @@ def test_a_flat_model_scores_a_table_without_outcomes(tmp_path, monkeypatch):
 
 
 def test_a_slow_to_explain_model_explains_the_tiers_that_get_attention(
-    scored_bank, home, monkeypatch
+    scored_bank, home, monkeypatch, client_model_in
 ):
     import attrition.pipeline.score as score_module
-    from attrition.config import parse_config
-    from attrition.pipeline.train import train
 
-    cfg = parse_config(
-        {
-            "name": "client_weibull",
-            "target": "client_outflow",
-            "seed": 3,
-            "model": {"type": "weibull_aft"},
-            "landmarks": {"count": 6, "step": 3, "holdout": 2},
-            "data": {"source": str(home / "bank")},
-        }
-    )
-    train(cfg, home=str(home))
+    client_model_in(home, "client_weibull", {"type": "weibull_aft"})
     monkeypatch.setattr(score_module, "SLOW_EXPLAIN_LIMIT", 10)
     scores = score_bank(
         scored_bank.data, home=home, entities=("client",), models={"client": "client_weibull"}
@@ -172,23 +160,15 @@ def test_a_slow_to_explain_model_explains_the_tiers_that_get_attention(
     assert (scores.loc[~low, "drivers"] != "[]").any()
 
 
-def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(scored_bank, home):
-    from attrition.config import parse_config
+def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(
+    scored_bank, home, client_model_in
+):
     from attrition.features import build_features
-    from attrition.pipeline.train import train
 
     # a linear client model: its "RM left" effect is one coefficient, never zero
-    cfg = parse_config(
-        {
-            "name": "client_cox",
-            "target": "client_outflow",
-            "seed": 3,
-            "model": {"type": "coxph", "params": {"penalizer": 0.1}},
-            "landmarks": {"count": 6, "step": 3, "holdout": 2},
-            "data": {"source": str(home / "bank")},
-        }
-    )
-    model = train(cfg, home=str(home)).record.load_model()
+    model = client_model_in(
+        home, "client_cox", {"type": "coxph", "params": {"penalizer": 0.1}}
+    ).load_model()
     scores = score_bank(scored_bank.data, home=home, models={"client": "client_cox"})
     data, month = scored_bank.data, scored_bank.data.last_month
     rms = scores[scores["entity_type"] == "rm"].set_index("id")
