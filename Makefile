@@ -53,6 +53,10 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_generate.py
 	$(BIN)/python bench/bench_features.py
 	$(BIN)/python bench/bench_models.py
+	$(BIN)/python bench/bench_sequences.py
+	$(BIN)/python bench/bench_sequence_quality.py
+	$(BIN)/python bench/bench_explain.py
+	$(BIN)/python bench/bench_score.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
