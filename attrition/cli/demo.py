@@ -30,9 +30,11 @@ def demo(
     clients: Annotated[int, typer.Option(help="Clients in the synthetic bank.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
 ) -> None:
-    """Run the main job end to end on a synthetic bank and say where everything went:
-    generate, validate, build features and labels, train the RM and client models,
-    score RMs then clients with drivers and suggested actions."""
+    """Run the main job end to end on a synthetic bank and say where everything went.
+
+    Generate, validate, build features and labels, train the RM and client models,
+    score RMs then clients with drivers and suggested actions.
+    """
     import pandas as pd
 
     from attrition.features import build_features

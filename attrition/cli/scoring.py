@@ -208,8 +208,11 @@ def plan(
         Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
     ] = None,
 ) -> None:
-    """Each RM's contact plan for the coming week, within their capacity; overflow to the
-    remote RM team. Ordered by expected AUM retained (value at risk × action effect)."""
+    """Each RM's contacts for the coming week, within capacity; the rest to the remote team.
+
+    Clients are taken in order of expected AUM retained (value at risk × the action's
+    effect), high and medium tiers only.
+    """
     import pandas as pd
 
     from attrition.config import attrition_home
