@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import yaml
 
+from attrition.config import TrainConfig, parse_config
 from attrition.errors import AttritionError
 
 REGISTRY_FORMAT = 1
@@ -72,6 +74,11 @@ class ModelRecord:
     @property
     def config_text(self) -> str:
         return (self.path / "config.yaml").read_text(encoding="utf-8")
+
+    @property
+    def config(self) -> TrainConfig:
+        """The training config as run, validated."""
+        return parse_config(yaml.safe_load(self.config_text), where=f"{self.ref}/config.yaml")
 
     def load_model(self) -> Any:
         """The fitted estimator, after checking the registry format."""

@@ -23,13 +23,11 @@ if TYPE_CHECKING:
 
 def _training_source(home: Path, ref: str) -> str:
     """The data source a registered model was trained on (the default for scoring)."""
-    import yaml
 
-    from attrition.config import parse_config
     from attrition.registry import ModelRegistry
 
     record = ModelRegistry(home).get(ref)
-    source = parse_config(yaml.safe_load(record.config_text), where=record.ref).data.source
+    source = record.config.data.source
     if not source:
         raise ValueError(f"{record.ref} names no data source; pass --source")
     return source
@@ -54,9 +52,7 @@ def _score_flat_table(
     top_k: int,
 ) -> None:
     """``attrition score --model NAME [--source TABLE]`` for a flat-table model."""
-    import yaml
 
-    from attrition.config import parse_config
     from attrition.io import load_flat, write_parquet
     from attrition.pipeline.score import score_flat
     from attrition.playbook import load_playbook
@@ -64,7 +60,7 @@ def _score_flat_table(
 
     try:
         record = ModelRegistry(home).get(model)
-        config = parse_config(yaml.safe_load(record.config_text), where=record.ref)
+        config = record.config
         table = load_flat(
             source or config.data.path,
             config.data.flat_spec(),

@@ -137,12 +137,9 @@ def evaluate_registered(
     split; ``source`` replaces its data source. The model is refused if the features
     built now differ from the ones it was trained with.
     """
-    import yaml
-
-    from attrition.config import parse_config
 
     record = ModelRegistry(home).get(ref)
-    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref}/config.yaml")
+    config = record.config
     config = config.with_source(source)
     model = record.load_model()
     sets = load_sets(config, sequences=model.input_kind == "sequence")

@@ -31,9 +31,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from attrition.config import parse_config
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features
@@ -80,7 +78,7 @@ class ScoredEntities:
 def _model_inputs(data: BankData, record: ModelRecord, model: Any, X: pd.DataFrame) -> Any:
     if getattr(model, "input_kind", "table") != "sequence":
         return X
-    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref} config")
+    config = record.config
     return sequence_frame(data, config, X, config.sequence.months)
 
 
@@ -189,7 +187,7 @@ def score_entities(
 
 def _coupling_horizon(record: ModelRecord) -> int | None:
     """The horizon of the RM risk a client model was trained with (None: without)."""
-    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref} config")
+    config = record.config
     return None if config.rm_risk is None else config.rm_risk.horizon
 
 
@@ -313,7 +311,7 @@ def score_flat(
         The typed table from :func:`attrition.io.load_flat` (``outcomes=False`` for rows
         without durations), holding the id and every feature the model was trained on.
     """
-    config = parse_config(yaml.safe_load(record.config_text), where=f"{record.ref} config")
+    config = record.config
     if config.target != "flat":
         raise ConfigError(f"model {record.ref} is a {config.target} model, not a flat-table one")
     model = record.load_model()
