@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pandas as pd
 
-from explain.base import RiskExplainer
+from explain.base import RiskExplainer, background_sample
 from survival.base import check_feature_frame
 
 
@@ -52,9 +52,9 @@ class PermutationRiskExplainer(RiskExplainer):
 
         names = self._columns()
         raw = check_feature_frame(X, names)
-        bg = check_feature_frame(self.background, names)
-        if len(bg) > self.max_background:
-            bg = bg.sample(self.max_background, random_state=self.seed)
+        bg = background_sample(
+            check_feature_frame(self.background, names), self.max_background, self.seed
+        )
         codes = _Codes(bg)
 
         def f(arr: np.ndarray) -> np.ndarray:

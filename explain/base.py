@@ -147,3 +147,11 @@ def sum_by_source(values: np.ndarray, sources: Sequence[str], names: Sequence[st
     cols = np.array([position[s] for s in sources], dtype=int)
     np.add.at(out.T, cols, values.T)
     return out
+
+
+def background_sample(rows: Any, n: int, seed: int) -> Any:
+    """At most ``n`` of ``rows`` (a DataFrame or a SequenceFrame), seeded, in order."""
+    if len(rows) <= n:
+        return rows
+    pick = np.sort(np.random.default_rng(seed).choice(len(rows), n, replace=False))
+    return rows.iloc[pick] if isinstance(rows, pd.DataFrame) else rows.take(pick)

@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from explain.base import RiskExplainer, sum_by_source
+from explain.base import RiskExplainer, background_sample, sum_by_source
 from explain.explanation import RiskExplanation
 from survival.base import check_feature_frame
 from survival.discretize import interpolate_log_survival
@@ -118,7 +118,7 @@ class GradientRiskExplainer(_SampledExplainer):
         names = list(model.feature_names_in_)
         net = copy.deepcopy(model.net_).cpu().eval()  # the caller's model stays where it is
         module = _LogCumHazard(net, horizon_weights(model.cuts_, self.horizon), [net])
-        bg = _sample(self.background, self.max_background, self.seed)
+        bg = background_sample(self.background, self.max_background, self.seed)
         zb, zx = self._encoded(bg), self._encoded(X)
         (sv,) = _shap_values(module, [zb], [zx], self.nsamples, self.seed, 256)
         with torch.no_grad():
@@ -142,12 +142,7 @@ class SequenceGradientRiskExplainer(_SampledExplainer):
         model = self.model
         net = copy.deepcopy(model.net_).cpu().eval()  # the caller's model stays where it is
         module = _LogCumHazard(net.forward_steps, horizon_weights(model.cuts_, self.horizon), [net])
-        bg = self.background
-        if len(bg) > self.max_background:
-            pick = np.random.default_rng(self.seed).choice(
-                len(bg), self.max_background, replace=False
-            )
-            bg = bg.take(np.sort(pick))
+        bg = background_sample(self.background, self.max_background, self.seed)
         sb, xb, _ = model.network_inputs(bg)
         sx, xx, raw = model.network_inputs(seq)
         steps_sv, static_sv = _shap_values(
@@ -199,9 +194,3 @@ def months_adding_up(by_month: np.ndarray, totals: np.ndarray) -> np.ndarray:
     ratio = np.where(raw != 0, totals / safe, 1.0)
     even = np.where(raw != 0, 0.0, totals) / max(by_month.shape[1], 1)
     return by_month * ratio[:, None, :] + even[:, None, :]
-
-
-def _sample(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
-    if len(frame) <= n:
-        return frame
-    return frame.sample(n, random_state=seed)

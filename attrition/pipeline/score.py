@@ -40,6 +40,7 @@ from attrition.pipeline.drivers import drivers_json
 from attrition.playbook import Playbook, load_playbook
 from attrition.registry import ModelRecord, ModelRegistry
 from explain import make_explainer
+from explain.base import background_sample
 
 MONTHS = tuple(range(1, 13))
 RISK_COLUMNS = [f"risk_{m}m" for m in MONTHS]
@@ -90,14 +91,6 @@ def _risks(model: Any, inputs: Any, index: pd.Index) -> pd.DataFrame:
     return out
 
 
-def _background(inputs: Any, seed: int) -> Any:
-    n = len(inputs)
-    if n <= BACKGROUND_ROWS:
-        return inputs
-    pick = np.sort(np.random.default_rng(seed).choice(n, BACKGROUND_ROWS, replace=False))
-    return inputs.iloc[pick] if isinstance(inputs, pd.DataFrame) else inputs.take(pick)
-
-
 def _drivers(
     model: Any,
     inputs: Any,
@@ -111,7 +104,9 @@ def _drivers(
     """Worded top drivers of every row. A model that only the permutation fallback can
     explain (hundreds of model calls a row) is explained for the high and medium tiers
     only once the population passes :data:`SLOW_EXPLAIN_LIMIT`; the rest get ``[]``."""
-    explainer = make_explainer(model, _background(inputs, seed), horizon=horizon, model_version=ref)
+    explainer = make_explainer(
+        model, background_sample(inputs, BACKGROUND_ROWS, seed), horizon=horizon, model_version=ref
+    )
     rows = np.arange(len(inputs))
     if explainer.method == "permutation" and len(inputs) > SLOW_EXPLAIN_LIMIT:
         rows = np.flatnonzero(tier.to_numpy() != "low")
