@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from attrition.contracts import BankData
+from attrition.errors import ConfigError
 from attrition.pipeline.effects import measured_effects
-from attrition.pipeline.score import client_owners
+from attrition.pipeline.score import SCORE_COLUMNS, client_owners
 from attrition.playbook import Playbook
 
 REMOTE_TEAM = "remote_team"
@@ -64,7 +65,20 @@ def _first_actions(scores: pd.DataFrame) -> pd.DataFrame:
 
 def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -> pd.DataFrame:
     """Client scores with their owner, first action and expected AUM retained;
-    ``risk`` is the risk at ``horizon`` months (the playbook's tier horizon)."""
+    ``risk`` is the risk at ``horizon`` months (the playbook's tier horizon).
+
+    Raises
+    ------
+    ConfigError
+        When ``scores`` lacks columns of the score output (all named).
+    """
+    needed = ["id", "entity_type", "as_of", f"risk_{horizon}m", "tier", "value_at_risk", "actions"]
+    missing = [c for c in needed if c not in scores.columns]
+    if missing:
+        raise ConfigError(
+            f"the scores lack column(s) {missing}: expected the output of `attrition score` "
+            f"(columns {SCORE_COLUMNS})"
+        )
     clients = scores[scores["entity_type"] == "client"].reset_index(drop=True)
     if clients.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)

@@ -150,3 +150,11 @@ def raw_book():
     from attrition.playbook import DEFAULT_PLAYBOOK
 
     return yaml.safe_load(DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
+
+
+def test_scores_missing_columns_are_named(scores, scored_bank, tight_book):
+    from attrition.errors import ConfigError
+
+    broken = scores.drop(columns=["actions", "tier"])
+    with pytest.raises(ConfigError, match=r"lack column\(s\) \['tier', 'actions'\]"):
+        contact_plan(broken, scored_bank.data, tight_book)
