@@ -112,14 +112,12 @@ class ContactPlanConfig(_Frozen):
 
     def capacities(self, rms: pd.DataFrame) -> pd.Series:
         """Weekly capacity per RM id (``rms`` has ``rm_id`` and optionally ``grade``)."""
-        cap = pd.Series(self.capacity, index=rms["rm_id"].astype(str).to_numpy(), dtype=int)
-        if self.by_grade and "grade" in rms.columns:
-            by_grade = rms["grade"].map(self.by_grade).to_numpy()
-            cap = cap.where(pd.isna(by_grade), pd.Series(by_grade, index=cap.index))
-        for rm_id, value in self.by_rm.items():
-            if rm_id in cap.index:
-                cap[rm_id] = value
-        return cap.astype(int)
+        ids = rms["rm_id"].astype(str).to_numpy()
+        grade = rms["grade"] if "grade" in rms.columns else pd.Series(None, index=rms.index)
+        by_grade = grade.map(self.by_grade).to_numpy(dtype=float, na_value=np.nan)
+        cap = pd.Series(np.where(np.isnan(by_grade), self.capacity, by_grade), index=ids)
+        by_rm = pd.Series(self.by_rm, dtype=float).reindex(ids).to_numpy()
+        return cap.where(np.isnan(by_rm), by_rm).astype(int)
 
 
 class Playbook(_Frozen):

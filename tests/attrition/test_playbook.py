@@ -136,3 +136,13 @@ def test_playbook_check_command(tmp_path, raw):
     path.write_text(yaml.safe_dump(bad, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(app, ["playbook", "check", str(path)])
     assert result.exit_code == 1 and "no feature 'nope'" in " ".join(result.output.split())
+
+
+def test_capacity_by_grade_and_by_rm():
+    from attrition.playbook import ContactPlanConfig
+
+    rms = pd.DataFrame({"rm_id": ["R1", "R2", "R3", "R4"], "grade": ["G1", "G3", None, "G3"]})
+    plan = ContactPlanConfig(capacity=25, by_grade={"G3": 30, "G1": 15}, by_rm={"R4": 5})
+    assert plan.capacities(rms).to_dict() == {"R1": 15, "R2": 30, "R3": 25, "R4": 5}
+    no_grades = rms.drop(columns=["grade"])
+    assert plan.capacities(no_grades).to_dict() == {"R1": 25, "R2": 25, "R3": 25, "R4": 5}
