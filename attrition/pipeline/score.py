@@ -70,7 +70,7 @@ class ScoredEntities:
     """The score rows of one population, and what RM value at risk needs from it."""
 
     scores: pd.DataFrame
-    features: pd.DataFrame  # the rows scored (features at the as-of)
+    features: pd.DataFrame  # every feature of the rows scored at the as-of (not only the model's)
     model: Any
     record: ModelRecord
     inputs: Any  # what the model read (a frame or a SequenceFrame)
@@ -143,23 +143,26 @@ def score_entities(
             f"model {record.ref} reads the RMs' flight risk ({RM_RISK_FEATURE}); score the RMs "
             "too (--target both)"
         )
-    X = build_features(data, entity, [as_of], rm_risk=rm_risk)
-    record.check_features(list(X.columns), CATALOGUE_VERSION)
-    X = X[list(record.metadata["feature_names"])]
+    features = build_features(data, entity, [as_of], rm_risk=rm_risk)
+    record.check_features(list(features.columns), CATALOGUE_VERSION)
+    X = features[list(record.metadata["feature_names"])]
     inputs = _model_inputs(data, record, model, X)
     risks = _risks(model, inputs, X.index)
     horizon = playbook.tiers.horizon
-    at_h = pd.Series(
-        1.0 - model.predict_survival(inputs, [horizon]).to_numpy()[:, 0], index=X.index
-    )
+    at_h = risks[f"risk_{horizon}m"]
+    if at_h.isna().all() and len(at_h):
+        raise ConfigError(
+            f"the playbook's tiers.horizon ({horizon} months) is beyond what {record.ref} "
+            f"was trained to predict ({model.max_duration_:g} months)"
+        )
     tier = playbook.tiers_of(entity, at_h)
     drivers = _drivers(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
     actions = [
         json.dumps(playbook.actions(entity, json.loads(d), t), ensure_ascii=False)
         for d, t in zip(drivers, tier, strict=True)
     ]
-    if entity == "client" and "aum" in X.columns:
-        value = at_h * X["aum"].fillna(0.0)
+    if entity == "client":  # AUM is a feature the engine always builds, used or not
+        value = at_h * features["aum"].fillna(0.0)
     else:
         value = pd.Series(np.nan, index=X.index)  # RMs: filled by rm_value_at_risk
     ids = X.index.get_level_values(0).astype(str)
@@ -177,7 +180,7 @@ def score_entities(
             "actions": actions,
         }
     )
-    return ScoredEntities(scores, X, model, record, inputs)
+    return ScoredEntities(scores, features, model, record, inputs)
 
 
 def _coupling_horizon(record: ModelRecord) -> int | None:
@@ -209,8 +212,8 @@ def rm_value_at_risk(
     X = clients.features
     model = clients.model
     unknown = pd.Series(np.nan, index=rms.scores["id"].to_numpy())
-    if "rm_departed" not in X.columns or "aum" not in X.columns:
-        return unknown
+    if "rm_departed" not in set(clients.record.metadata.get("feature_names", [])):
+        return unknown  # a client model that never saw departures cannot say
     if getattr(model, "input_kind", "table") == "sequence":
         # its inputs are rebuilt from the tables, so a what-if on the as-of row would not
         # reach it: say "unknown" rather than a false zero
