@@ -136,6 +136,16 @@ class RMRiskConfig(_Frozen):
     horizon: int = Field(3, ge=1, le=12)
 
 
+class QualityConfig(_Frozen):
+    """When a registered model is too weak to act on: scoring with it prints and stores
+    a warning when its holdout had fewer than ``min_holdout_events`` events (too small
+    a bank, or too few landmarks, to measure it) or its holdout C-index at the tier
+    horizon is below ``min_c_index`` (0.5 is chance)."""
+
+    min_holdout_events: int = Field(50, ge=0)
+    min_c_index: float = Field(0.6, ge=0.5, le=1.0)
+
+
 class TrainConfig(_Frozen):
     """A whole training run (see the module docstring)."""
 
@@ -152,6 +162,7 @@ class TrainConfig(_Frozen):
     compare: tuple[ModelConfig, ...] = ()
     top_share: tuple[float, ...] = (0.05, 0.10, 0.20)
     rm_risk: RMRiskConfig | None = None
+    quality: QualityConfig = Field(default_factory=QualityConfig)
 
     @field_validator("horizons")
     @classmethod

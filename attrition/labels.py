@@ -72,6 +72,76 @@ def _month_end(p: pd.Period) -> pd.Timestamp:
     return p.to_timestamp(how="end").normalize()
 
 
+def _outflow_at_risk(
+    t: int,
+    month_ord: np.ndarray,
+    codes: np.ndarray,
+    aum: np.ndarray,
+    n: int,
+    opened: np.ndarray,
+    closed_ord: np.ndarray,
+    d: OutflowDefinition,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Who can still have an outflow after month ordinal ``t`` (the population test of
+    the module docstring, without the need for data after ``t``): a mask over the
+    client codes and their reference AUM."""
+    ref_rows = (month_ord <= t) & (month_ord > t - d.reference_months)
+    ref_sum = np.bincount(codes[ref_rows], weights=aum[ref_rows], minlength=n)
+    ref_cnt = np.bincount(codes[ref_rows], minlength=n)
+    now = month_ord == t
+    has_now = np.zeros(n, bool)
+    has_now[codes[now]] = True
+    aum_now = np.full(n, np.nan)
+    aum_now[codes[now]] = aum[now]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ref = ref_sum / ref_cnt
+    month_end = np.datetime64(_month_end(pd.Period(ordinal=t, freq="M")))
+    at_risk = (
+        has_now
+        & (ref >= d.min_aum)
+        # already at or below the threshold at the as-of: the outflow has happened
+        & (aum_now > (1 - d.drop) * ref)
+        & (opened <= month_end)
+        & (closed_ord > t)
+    )
+    return at_risk, ref
+
+
+def _client_arrays(data: BankData):  # type: ignore[no-untyped-def]
+    bal = data["monthly_balances"]
+    clients = data["clients"].set_index("client_id")
+    month_ord = bal["month"].array.asi8
+    codes, uniq = pd.factorize(bal["client_id"], sort=False)
+    aum = bal["aum"].to_numpy(dtype=float)
+    closed = (
+        clients["closed_date"]
+        if "closed_date" in clients
+        else pd.Series(pd.NaT, index=clients.index)
+    )
+    closed_ord = pd.PeriodIndex(closed.reindex(uniq).to_numpy(), freq="M").asi8.astype(float)
+    closed_ord[pd.isna(closed.reindex(uniq)).to_numpy()] = np.inf
+    opened = clients["open_date"].reindex(uniq).to_numpy()
+    return bal, month_ord, codes, uniq, aum, closed_ord, opened
+
+
+def outflow_population(
+    data: BankData, as_of: MonthLike, definition: OutflowDefinition | None = None
+) -> pd.Index:
+    """The clients who can still have an outflow after ``as_of``: the population a
+    client model is trained on and the only clients worth scoring (a client under
+    ``min_aum``, or already below the outflow threshold, has no money left to keep).
+
+    Unlike :func:`client_outflow_labels` it needs no data after ``as_of``.
+    """
+    d = definition or OutflowDefinition()
+    (p,) = as_months(as_of)
+    bal, month_ord, codes, uniq, aum, closed_ord, opened = _client_arrays(data)
+    at_risk, _ = _outflow_at_risk(
+        p.ordinal, month_ord, codes, aum, len(uniq), opened, closed_ord, d
+    )
+    return pd.Index(uniq[at_risk], name="client_id").astype(bal["client_id"].dtype)
+
+
 def client_outflow_labels(
     data: BankData,
     as_of: MonthLike | Iterable[MonthLike],
@@ -87,45 +157,16 @@ def client_outflow_labels(
     with no month of data after the as-of are dropped (nothing to observe).
     """
     d = definition or OutflowDefinition()
-    bal = data["monthly_balances"]
-    clients = data["clients"].set_index("client_id")
-    month_ord = bal["month"].array.asi8
-    codes, uniq = pd.factorize(bal["client_id"], sort=False)
-    aum = bal["aum"].to_numpy(dtype=float)
+    bal, month_ord, codes, uniq, aum, closed_ord, opened = _client_arrays(data)
     n = len(uniq)
     last_ord = np.full(n, np.iinfo(np.int64).min)
     np.maximum.at(last_ord, codes, month_ord)
-    closed = (
-        clients["closed_date"]
-        if "closed_date" in clients
-        else pd.Series(pd.NaT, index=clients.index)
-    )
-    closed_ord = pd.PeriodIndex(closed.reindex(uniq).to_numpy(), freq="M").asi8.astype(float)
-    closed_ord[pd.isna(closed.reindex(uniq)).to_numpy()] = np.inf
-    opened = clients["open_date"].reindex(uniq).to_numpy()
 
     frames = []
     for p in as_months(as_of):
         t = p.ordinal
-        ref_rows = (month_ord <= t) & (month_ord > t - d.reference_months)
-        ref_sum = np.bincount(codes[ref_rows], weights=aum[ref_rows], minlength=n)
-        ref_cnt = np.bincount(codes[ref_rows], minlength=n)
-        now = month_ord == t
-        has_now = np.zeros(n, bool)
-        has_now[codes[now]] = True
-        aum_now = np.full(n, np.nan)
-        aum_now[codes[now]] = aum[now]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ref = ref_sum / ref_cnt
-        in_pop = (
-            has_now
-            & (ref >= d.min_aum)
-            # already at or below the threshold at the as-of: the outflow has happened
-            & (aum_now > (1 - d.drop) * ref)
-            & (opened <= np.datetime64(_month_end(p)))
-            & (closed_ord > t)
-            & (last_ord > t)
-        )
+        at_risk, ref = _outflow_at_risk(t, month_ord, codes, aum, n, opened, closed_ord, d)
+        in_pop = at_risk & (last_ord > t)
         later = (month_ord > t) & in_pop[codes]
         hit = later & (aum <= (1 - d.drop) * ref[codes])
         first_hit = np.full(n, np.inf)

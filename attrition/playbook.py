@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from attrition.config import format_validation_errors, read_yaml
 from attrition.errors import ConfigError
@@ -76,20 +76,89 @@ class Action(_Frozen):
 
 
 class Rule(Action):
-    """An action for an entity whose top drivers include ``feature`` (and pass ``when``)."""
+    """An action for an entity whose drivers include ``feature`` and pass ``when``.
+
+    ``direction`` is what the action's words assume of the value: ``up`` (high: "leave
+    has been rising", "matures next month") or ``down`` (low: "bonus below peers",
+    "after the fund losses"). It must agree with the catalogue's risk direction of the
+    feature, and ``when`` must test the value on that side (``>``/``>=`` for up,
+    ``<``/``<=`` for down), so a rule never fires on a value its words contradict.
+    """
 
     entity: Entity
     feature: str
-    when: Condition = Condition()
+    direction: Literal["up", "down"]
+    when: Condition
+
+
+Level = Literal["high", "medium", "low"]
+_LEVELS = np.array(["low", "medium", "high"])
+
+
+class TierCut(_Frozen):
+    """One way of cutting a list into tiers.
+
+    ``by: threshold``: a value ≥ ``high`` is high, ≥ ``medium`` medium. ``by:
+    top_share``: the largest ``high`` share of the list is high, the next up to the
+    ``medium`` share medium (rounded up, so a small branch still has its top entity),
+    counted within each ``per`` group: the whole list (``all``) or each ``branch``.
+    Missing and non-positive values are never tiered up by a cut.
+    """
+
+    by: Literal["threshold", "top_share"] = "threshold"
+    high: float = Field(gt=0.0)
+    medium: float = Field(gt=0.0)
+    per: Literal["all", "branch"] = "all"
+
+    def levels(self, x: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
+        """0 (low), 1 (medium) or 2 (high) for each value of ``x``."""
+        x = np.asarray(x, dtype=float)
+        valid = np.isfinite(x) & (x > 0)
+        if self.by == "threshold":
+            high, medium = valid & (x >= self.high), valid & (x >= self.medium)
+        else:
+            keys = group if self.per == "branch" and group is not None else np.zeros(len(x))
+            frame = pd.DataFrame({"x": np.where(valid, x, np.nan), "g": keys})
+            by_group = frame.groupby("g", sort=False, dropna=False)["x"]
+            rank = by_group.rank(ascending=False, method="first").to_numpy()
+            n = by_group.transform("count").to_numpy()
+            # 1e-9: 0.6 × 5 is 3.0000000000000004 in floating point, and means 3
+            high = valid & (rank <= np.ceil(self.high * n - 1e-9))
+            medium = valid & (rank <= np.ceil(self.medium * n - 1e-9))
+        return np.where(high, 2, np.where(medium, 1, 0))
 
 
 class TierRule(_Frozen):
-    """``threshold``: risk ≥ ``high`` is high, ≥ ``medium`` medium. ``top_share``: the
-    riskiest ``high`` share of the list is high, the next up to ``medium`` medium."""
+    """How one population is tiered: by ``risk`` (P(event) at the tier horizon), by
+    ``value`` (value at risk, in the data's currency), or by both, when an entity takes
+    the higher of its two tiers (a matrix: a large sum at modest risk and a high risk
+    on a small sum both reach the RM).
 
-    method: Literal["threshold", "top_share"] = "threshold"
-    high: float = Field(gt=0.0, le=1.0)
-    medium: float = Field(gt=0.0, le=1.0)
+    The version-1 form ``{method: threshold|top_share, high, medium}`` still reads, as
+    a ``risk`` cut.
+    """
+
+    risk: TierCut | None = None
+    value: TierCut | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _version_1(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "method" in raw:
+            raw = dict(raw)
+            return {"risk": {"by": raw.pop("method"), **raw}}
+        return raw
+
+    def levels(
+        self, risk: np.ndarray, value: np.ndarray | None, group: np.ndarray | None
+    ) -> np.ndarray:
+        """0/1/2 per entity: the higher of the risk and the value tier."""
+        out = np.zeros(len(risk), dtype=int)
+        if self.risk is not None:
+            out = np.maximum(out, self.risk.levels(risk, group))
+        if self.value is not None and value is not None:
+            out = np.maximum(out, self.value.levels(value, group))
+        return out
 
 
 class TierConfig(_Frozen):
@@ -99,7 +168,7 @@ class TierConfig(_Frozen):
     client: TierRule
     rm: TierRule
     # flat-table models (no playbook actions): the riskiest 10% high, the next 20% medium
-    flat: TierRule = TierRule(method="top_share", high=0.1, medium=0.3)
+    flat: TierRule = TierRule(risk=TierCut(by="top_share", high=0.1, medium=0.3))
 
 
 class ContactPlanConfig(_Frozen):
@@ -126,50 +195,92 @@ class Playbook(_Frozen):
     version: int = 1
     tiers: TierConfig
     contact_plan: ContactPlanConfig = ContactPlanConfig()
-    defaults: dict[Entity, dict[Literal["high", "medium", "low"], Action]]
+    defaults: dict[Entity, dict[Level, Action]]
     rules: tuple[Rule, ...] = ()
+    # in the low tier, a rule fires only for a driver adding at least this much risk
+    # at the tier horizon (0.01 = one percentage point)
+    strong_driver: float = Field(0.01, ge=0.0, le=1.0)
 
-    def tiers_of(self, entity: str, risk: pd.Series) -> pd.Series:
-        """``high`` / ``medium`` / ``low`` for each risk (at ``tiers.horizon``)."""
+    def tiers_of(
+        self,
+        entity: str,
+        risk: pd.Series,
+        value: pd.Series | None = None,
+        branch: pd.Series | None = None,
+    ) -> pd.Series:
+        """``high`` / ``medium`` / ``low`` for each entity.
+
+        Parameters
+        ----------
+        entity : {"client", "rm", "flat"}
+        risk : Series
+            P(event) at ``tiers.horizon``.
+        value : Series, optional
+            Value at risk (same index); a ``value`` cut ignores entities without one.
+        branch : Series, optional
+            Branch of each entity, for cuts ``per: branch``.
+        """
         rule: TierRule = getattr(self.tiers, entity)
-        r = risk.to_numpy(dtype=float)
-        if rule.method == "threshold":
-            high, medium = r >= rule.high, r >= rule.medium
-        else:  # rank by risk: the top `high` share, then up to the top `medium` share
-            rank = pd.Series(r).rank(ascending=False, method="first").to_numpy()
-            n = max(len(r), 1)
-            high, medium = rank <= rule.high * n, rank <= rule.medium * n
-        tier = np.where(high, "high", np.where(medium, "medium", "low"))
-        return pd.Series(tier, index=risk.index, name="tier")
+        levels = rule.levels(
+            risk.to_numpy(dtype=float),
+            None if value is None else value.to_numpy(dtype=float),
+            None if branch is None else branch.astype(str).to_numpy(),
+        )
+        return pd.Series(_LEVELS[levels], index=risk.index, name="tier")
+
+    def describe_tiers(self, entity: str) -> str:
+        """The tier rule in words, e.g. ``risk (threshold high 0.2, medium 0.08) or
+        value at risk (top share per branch high 0.02, medium 0.1)``."""
+        rule: TierRule = getattr(self.tiers, entity)
+        parts = []
+        for axis, cut in (("risk", rule.risk), ("value at risk", rule.value)):
+            if cut is not None:
+                how = "threshold" if cut.by == "threshold" else "top share"
+                per = " per branch" if cut.per == "branch" else ""
+                parts.append(f"{axis} ({how}{per} high {cut.high:g}, medium {cut.medium:g})")
+        return " or ".join(parts)
+
+    def uses_value(self, entity: str) -> bool:
+        """Whether the entity's tier depends on its value at risk."""
+        return getattr(self.tiers, entity).value is not None
 
     def actions(
         self, entity: str, drivers: Iterable[Mapping[str, Any]], tier: str, *, limit: int = 3
     ) -> list[dict[str, Any]]:
         """Suggested actions for one entity, most urgent first (at most ``limit``).
 
+        A rule fires when its feature is a driver that raises the risk (contribution
+        above 0) and the driver's value passes the rule's ``when``; a missing value
+        never passes. In the low tier a rule fires only for a strong driver (adding at
+        least ``strong_driver`` to the risk): a maturity next month still gets its call,
+        while weak signals stay in automated care.
+
         Parameters
         ----------
         entity : {"client", "rm"}
         drivers : iterable of mappings with ``feature``, ``value``, ``contribution``
-            The entity's drivers that raise its risk (e.g. ``drivers_json`` items).
+            The entity's drivers (e.g. ``drivers_json`` items).
         tier : {"high", "medium", "low"}
 
         Returns
         -------
         list of dict
             ``id``, ``priority``, ``effect``, ``en``, ``zh`` and ``because`` (the
-            driver feature that fired the rule; None for the tier's default).
+            driver feature that fired the rule; None for the tier's default). When no
+            rule fires, the tier's default action alone.
         """
-        if tier == "low":  # automated care: no RM time, whatever the drivers
-            return [_action_dict(self.defaults[entity]["low"], because=None)]
+        needed = self.strong_driver if tier == "low" else 0.0
         fired: dict[str, tuple[tuple[int, float], dict[str, Any]]] = {}
         for d in drivers:
+            contribution = float(d.get("contribution") or 0.0)
+            if contribution <= 0.0 or contribution < needed:
+                continue
             for rule in self.rules:
                 if rule.entity != entity or rule.feature != d["feature"]:
                     continue
                 if not rule.when.passes(d.get("value")):
                     continue
-                key = (rule.priority, -float(d.get("contribution", 0.0)))
+                key = (rule.priority, -contribution)
                 item = _action_dict(rule, because=rule.feature)
                 # the same wording once, under its most urgent reason
                 seen = fired.get(rule.en)
@@ -202,13 +313,9 @@ def _semantic_problems(book: Playbook) -> list[str]:
             problems.append(
                 f"contact_plan.{where}: capacities must be whole numbers ≥ 0, got {bad}"
             )
+    for entity in ("client", "rm", "flat"):
+        problems += _tier_problems(entity, getattr(book.tiers, entity))
     for entity in ("client", "rm"):
-        tier: TierRule = getattr(book.tiers, entity)
-        if tier.medium > tier.high if tier.method == "threshold" else tier.medium < tier.high:
-            order = "high ≥ medium" if tier.method == "threshold" else "medium ≥ high"
-            problems.append(
-                f"tiers.{entity}: expected {order}, got high={tier.high}, medium={tier.medium}"
-            )
         missing = [t for t in TIERS if t not in book.defaults.get(entity, {})]
         if missing:
             problems.append(f"defaults.{entity}: no default action for tier(s) {missing}")
@@ -225,8 +332,58 @@ def _semantic_problems(book: Playbook) -> list[str]:
                 f"rules.{i} ({rule.id}): {rule.entity} has no feature {rule.feature!r}; "
                 f"known: {', '.join(known)}"
             )
+        else:
+            problems += _direction_problems(
+                f"rules.{i} ({rule.id})", rule, catalogue.loc[(rule.entity, rule.feature)]
+            )
         if rule.when.op != "any" and rule.when.value is None:
             problems.append(f"rules.{i} ({rule.id}): when.op {rule.when.op!r} needs a value")
+    return problems
+
+
+def _tier_problems(entity: str, rule: TierRule) -> list[str]:
+    if rule.risk is None and rule.value is None:
+        return [f"tiers.{entity}: give a risk cut, a value cut or both"]
+    problems = []
+    for axis, cut in (("risk", rule.risk), ("value", rule.value)):
+        if cut is None:
+            continue
+        where = f"tiers.{entity}.{axis}"
+        if cut.by == "threshold" and cut.medium > cut.high:
+            problems.append(
+                f"{where}: expected high ≥ medium, got high={cut.high:g}, medium={cut.medium:g}"
+            )
+        if cut.by == "top_share" and cut.medium < cut.high:
+            problems.append(
+                f"{where}: expected medium ≥ high (shares), got high={cut.high:g}, "
+                f"medium={cut.medium:g}"
+            )
+        if (cut.by == "top_share" or axis == "risk") and max(cut.high, cut.medium) > 1:
+            what = "shares" if cut.by == "top_share" else "risks"
+            problems.append(
+                f"{where}: {what} are at most 1, got high={cut.high:g}, medium={cut.medium:g}"
+            )
+    return problems
+
+
+_SIDE = {"up": (">", ">="), "down": ("<", "<=")}
+
+
+def _direction_problems(where: str, rule: Rule, info: pd.Series) -> list[str]:
+    """A rule's words, its direction, the catalogue and its ``when`` must agree."""
+    problems = []
+    risk = info["risk_direction"]
+    if risk in _SIDE and rule.direction != risk:
+        problems.append(
+            f"{where}: direction {rule.direction!r}, but a {'higher' if risk == 'up' else 'lower'}"
+            f" {rule.feature} is what raises the risk (catalogue risk direction {risk!r})"
+        )
+    if rule.when.op not in _SIDE[rule.direction]:
+        problems.append(
+            f"{where}: direction {rule.direction!r} needs when.op one of "
+            f"{list(_SIDE[rule.direction])} with the value the action's words assume, "
+            f"got {rule.when.op!r}"
+        )
     return problems
 
 

@@ -267,10 +267,9 @@ def playbook_check(
         raise _fail(exc) from exc
     for entity in ("client", "rm"):
         rules = [r for r in book.rules if r.entity == entity]
-        tier = getattr(book.tiers, entity)
         console.print(
-            f"{entity}: {len(rules)} rules; tiers by {tier.method} "
-            f"(high {tier.high:g}, medium {tier.medium:g}) at {book.tiers.horizon} months"
+            f"{entity}: {len(rules)} rules; tiers by {book.describe_tiers(entity)} "
+            f"at {book.tiers.horizon} months"
         )
     console.print(
         f"{path or DEFAULT_PLAYBOOK} is valid; weekly capacity {book.contact_plan.capacity} "

@@ -11,9 +11,13 @@ of expected AUM retained, up to the RM's capacity, maximises the AUM retained fo
 RM (and so for the bank); what does not fit, and clients whose RM has left, go to the
 remote RM team's overflow list, in the same order.
 
-Only high- and medium-tier clients are planned: the low tier gets automated care, not
-RM or remote-team time (DOMAIN.md: high-risk leads to the RM now, medium to
-nurturing, low to automated care).
+Only clients whose suggested action needs a person are planned, and only where there
+is money to keep (value at risk above 0): the tiers come from the scores (the
+playbook's one definition, which the branch view also counts), the low tier's default
+is automated care, not RM or remote-team time (DOMAIN.md), and a low-tier client gets
+a person only when a strong driver fired a playbook rule (a maturity next month).
+Scores hold only clients inside the outflow population, so a client under the AUM
+floor is never planned.
 """
 
 from __future__ import annotations
@@ -99,7 +103,8 @@ def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -
     ).join(actions)
     out["effect_source"] = "playbook"
     out["expected_retained"] = out["value_at_risk"].fillna(0.0) * out["effect"]
-    return out[(out["tier"] != "low") & ~out["action_id"].isin(AUTOMATED)]
+    worth = out["value_at_risk"].fillna(0.0) > 0
+    return out[worth & ~out["action_id"].isin(AUTOMATED)]
 
 
 def with_measured_effects(cand: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:

@@ -1,17 +1,26 @@
 """Scoring a bank at an as-of month: risks, tiers, value at risk, drivers and actions.
 
-One row per entity (the output contract later issues build on)::
+One row per entity (the output contract later issues build on; the columns are
+documented in the README, "Scores file")::
 
     id, entity_type, as_of, model, model_version,
-    risk_1m .. risk_12m, tier, value_at_risk, drivers (JSON), actions (JSON)
+    risk_1m .. risk_12m, tier, value_at_risk, drivers (JSON), actions (JSON),
+    model_warning
+
+- Clients are scored only inside the outflow population of the client model's
+  config (AUM at least ``outflow.min_aum`` and not already below the outflow
+  threshold): the others have no money left to keep. How many were left out is in the
+  result's ``attrs["notes"]``, with the warnings of weak models
+  (:mod:`attrition.pipeline.quality`; also in ``model_warning``).
 
 - RMs are scored first; their flight risk at the playbook's horizon is passed to the
   client features (``rm_flight_risk``), which a client model trained with it uses.
 - ``risk_Nm`` is P(event within N months); months beyond the model's training
   follow-up are left empty rather than extrapolated.
 - ``tier`` and ``value_at_risk`` use the risk at the playbook's horizon
-  (``tiers.horizon``, 3 months by default). Client value at risk = risk × AUM at the
-  as-of. RM value at risk = P(resign) × the AUM of the RM's book expected to leave
+  (``tiers.horizon``, 3 months by default); the playbook tiers by risk, by value at
+  risk (e.g. the top share of each branch) or by the higher of the two. Client value
+  at risk = risk × AUM at the as-of. RM value at risk = P(resign) × the AUM of the RM's book expected to leave
   *because* the RM leaves: for each client of the book, the client model's risk with
   "the RM left last month" minus the risk as things are, times the client's AUM; the
   client model learnt that effect from the departures in the bank's own history.
@@ -24,9 +33,10 @@ One row per entity (the output contract later issues build on)::
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,8 +45,10 @@ import pandas as pd
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features
+from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
 from attrition.pipeline.drivers import drivers_json
+from attrition.pipeline.quality import model_warning
 from attrition.playbook import Playbook, load_playbook
 from attrition.registry import ModelRecord, ModelRegistry
 from explain import make_explainer
@@ -55,6 +67,7 @@ SCORE_COLUMNS = [
     "value_at_risk",
     "drivers",
     "actions",
+    "model_warning",
 ]
 DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
 BACKGROUND_ROWS = 200
@@ -63,6 +76,7 @@ BACKGROUND_ROWS = 200
 SLOW_EXPLAIN_LIMIT = 5_000
 RM_RISK_FEATURE = "rm_flight_risk"
 Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class ScoredEntities:
     model: Any
     record: ModelRecord
     inputs: Any  # what the model read (a frame or a SequenceFrame)
+    left_out: int = 0  # entities with data at the as-of that are outside the event population
 
 
 def _model_inputs(data: BankData, record: ModelRecord, model: Any, X: pd.DataFrame) -> Any:
@@ -145,6 +160,17 @@ def score_entities(
         )
     features = build_features(data, entity, [as_of], rm_risk=rm_risk)
     record.check_features(list(features.columns), CATALOGUE_VERSION)
+    left_out = 0
+    if entity == "client":
+        # a client under the AUM floor, or whose money has already left, cannot have the
+        # event: no risk, tier or action means anything for them (the model never saw one)
+        o = record.config.outflow
+        population = outflow_population(
+            data, as_of, OutflowDefinition(o.drop, o.reference_months, o.min_aum)
+        )
+        inside = features.index.get_level_values(0).isin(population)
+        left_out = int((~inside).sum())
+        features = features[inside]
     X = features[list(record.metadata["feature_names"])]
     inputs = _model_inputs(data, record, model, X)
     risks = _risks(model, inputs, X.index)
@@ -155,17 +181,17 @@ def score_entities(
             f"the playbook's tiers.horizon ({horizon} months) is beyond what {record.ref} "
             f"was trained to predict ({model.max_duration_:g} months)"
         )
-    tier = playbook.tiers_of(entity, at_h)
-    drivers = _drivers(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
-    actions = [
-        json.dumps(playbook.actions(entity, json.loads(d), t), ensure_ascii=False)
-        for d, t in zip(drivers, tier, strict=True)
-    ]
-    if entity == "client":  # AUM is a feature the engine always builds, used or not
-        value = at_h * features["aum"].fillna(0.0)
-    else:
-        value = pd.Series(np.nan, index=X.index)  # RMs: filled by rm_value_at_risk
     ids = X.index.get_level_values(0).astype(str)
+    # clients: AUM is a feature the engine always builds, used or not; RMs: filled
+    # by rm_value_at_risk once the clients are scored
+    nan = pd.Series(np.nan, index=X.index)
+    value = at_h * features["aum"] if entity == "client" else nan
+    branch = entity_branches(data, entity, ids)
+    tier = playbook.tiers_of(entity, at_h, value, pd.Series(branch, index=X.index))
+    drivers = _drivers(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
+    warning = model_warning(record, horizon)
+    if warning:
+        log.warning("%s", warning)
     scores = pd.DataFrame(
         {
             "id": ids,
@@ -177,10 +203,41 @@ def score_entities(
             "tier": tier.to_numpy(),
             "value_at_risk": value.to_numpy(),
             "drivers": drivers.to_numpy(),
-            "actions": actions,
+            "actions": suggested_actions(playbook, entity, drivers, tier),
+            "model_warning": warning,
         }
     )
-    return ScoredEntities(scores, features, model, record, inputs)
+    return ScoredEntities(scores, features, model, record, inputs, left_out)
+
+
+def entity_branches(data: BankData, entity: str, ids: pd.Index) -> np.ndarray:
+    """The branch of each client (``clients.branch_id``) or RM (``rms.branch_id``)."""
+    table, key = ("clients", "client_id") if entity == "client" else ("rms", "rm_id")
+    frame = data[table]
+    branch = frame.set_index(frame[key].astype(str))["branch_id"].astype(str)
+    return branch.reindex(ids).to_numpy()
+
+
+def suggested_actions(
+    playbook: Playbook, entity: str, drivers: pd.Series, tier: pd.Series
+) -> list[str]:
+    """The playbook's actions of each row (JSON lists), from its drivers and tier."""
+    return [
+        json.dumps(playbook.actions(entity, json.loads(d), t), ensure_ascii=False)
+        for d, t in zip(drivers, tier, strict=True)
+    ]
+
+
+def tier_by_value(data: BankData, scored: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
+    """RM scores re-tiered (and their actions re-chosen) once their value at risk is
+    known, for a playbook whose RM tiers use it."""
+    if not playbook.uses_value("rm") or scored.empty:
+        return scored
+    horizon = playbook.tiers.horizon
+    branch = pd.Series(entity_branches(data, "rm", pd.Index(scored["id"])), index=scored.index)
+    tier = playbook.tiers_of("rm", scored[f"risk_{horizon}m"], scored["value_at_risk"], branch)
+    actions = suggested_actions(playbook, "rm", scored["drivers"], tier)
+    return scored.assign(tier=tier.to_numpy(), actions=actions)
 
 
 def _coupling_horizon(record: ModelRecord) -> int | None:
@@ -287,8 +344,22 @@ def score_bank(
         say("RM value at risk from their books")
         var = rm_value_at_risk(data, month, scored["rm"], scored["client"], book.tiers.horizon)
         scored["rm"].scores["value_at_risk"] = var.to_numpy()
+        rm_scores = tier_by_value(data, scored["rm"].scores, book)
+        scored["rm"] = replace(scored["rm"], scores=rm_scores)
     frames = [scored[e].scores for e in ("rm", "client") if e in scored]
-    return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+    out = pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
+    notes = [w for w in dict.fromkeys(out["model_warning"].dropna())]
+    if "client" in scored and scored["client"].left_out:
+        n = scored["client"].left_out
+        o = scored["client"].record.config.outflow
+        notes.append(
+            f"{n:,} clients with data at {month} are outside the outflow population (AUM "
+            f"under {o.min_aum:,.0f}, or already {o.drop:.0%} below their "
+            f"{o.reference_months}-month reference) and were not scored"
+        )
+        log.info("%s", notes[-1])
+    out.attrs["notes"] = notes
+    return out
 
 
 def score_flat(
@@ -341,5 +412,6 @@ def score_flat(
             "value_at_risk": np.nan,
             "drivers": drivers.to_numpy(),
             "actions": "[]",
+            "model_warning": model_warning(record, middle),
         }
     )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 
 from attrition.errors import ConfigError
+from attrition.features import feature_info
 from attrition.playbook import DEFAULT_PLAYBOOK, load_playbook, parse_playbook
 
 
@@ -54,7 +56,7 @@ def test_semantic_problems_are_listed_together(raw):
     for needle in (
         "rules.0 (maturity_call): client has no feature 'aum_next_month'",
         "rules.1 (maturity_call): duplicate id, first used by rules.0",
-        "tiers.client: expected high ≥ medium, got high=0.05, medium=0.3",
+        "tiers.client.risk: expected high ≥ medium, got high=0.05, medium=0.3",
         "defaults.rm: no default action for tier(s) ['low']",
         "rules.2 (payday_offer): when.op '>' needs a value",
     ):
@@ -115,8 +117,14 @@ def test_actions_follow_the_drivers_their_values_and_priority(book):
     quiet = [{"feature": "maturing_share_1m", "value": 0.0, "contribution": 0.05}]
     assert [a["id"] for a in book.actions("client", quiet, "medium")] == ["nurture"]
     assert book.actions("client", [], "low")[0]["because"] is None
-    # the low tier gets automated care whatever its drivers say
-    assert [a["id"] for a in book.actions("client", drivers, "low")] == ["automated_care"]
+    # the low tier: weak drivers stay with automated care, strong ones fire their rule
+    weak = [{**d, "contribution": 0.005} for d in drivers]
+    assert [a["id"] for a in book.actions("client", weak, "low")] == ["automated_care"]
+    assert [a["id"] for a in book.actions("client", drivers, "low")] == [
+        "outflow_call",
+        "maturity_call",
+        "touchpoint",
+    ]
     missing = [{"feature": "days_since_contact", "value": None, "contribution": 0.1}]
     assert [a["id"] for a in book.actions("client", missing, "high")] == ["rm_review_call"]
     rm = [{"feature": "manager_changes_6m", "value": 1.0, "contribution": 0.02}]
@@ -146,3 +154,133 @@ def test_capacity_by_grade_and_by_rm():
     assert plan.capacities(rms).to_dict() == {"R1": 15, "R2": 30, "R3": 25, "R4": 5}
     no_grades = rms.drop(columns=["grade"])
     assert plan.capacities(no_grades).to_dict() == {"R1": 25, "R2": 25, "R3": 25, "R4": 5}
+
+
+def test_tiers_by_value_per_branch_and_by_the_higher_of_risk_and_value(raw):
+    matrix = copy.deepcopy(raw)
+    matrix["tiers"]["client"] = {
+        "risk": {"by": "threshold", "high": 0.2, "medium": 0.08},
+        "value": {"by": "top_share", "per": "branch", "high": 0.25, "medium": 0.5},
+    }
+    book = parse_playbook(matrix)
+    ids = list("abcdefgh")
+    risk = pd.Series([0.30, 0.01, 0.02, 0.03, 0.10, 0.01, 0.01, 0.01], index=ids)
+    value = pd.Series([10.0, 5e6, 1e3, 2e3, 50.0, 9e5, 8e5, float("nan")], index=ids)
+    branch = pd.Series(["B1"] * 4 + ["B2"] * 4, index=ids)
+    tier = book.tiers_of("client", risk, value, branch)
+    # B1 (4 valued): top 1 high, top 2 medium; B2 (3 valued): top 1 high, top 2 medium
+    assert dict(tier) == {
+        "a": "high",  # risk 30%, whatever its small value
+        "b": "high",  # the branch's largest value at risk, at 1% risk
+        "c": "low",
+        "d": "medium",
+        "e": "medium",  # risk 10%
+        "f": "high",
+        "g": "medium",
+        "h": "low",  # no value at risk known: tiered by its risk alone
+    }
+    # the version-1 form still reads as a risk cut
+    old = copy.deepcopy(raw)
+    old["tiers"]["client"] = {"method": "threshold", "high": 0.2, "medium": 0.08}
+    assert list(parse_playbook(old).tiers_of("client", risk, value, branch)) == [
+        "high", "low", "low", "low", "medium", "low", "low", "low"
+    ]
+
+
+def test_the_largest_value_at_risk_of_every_branch_is_never_left_to_automated_care(book):
+    rng = np.random.default_rng(0)
+    n = 3000
+    risk = pd.Series(rng.uniform(0.001, 0.06, n))  # all below the risk thresholds
+    value = pd.Series(rng.lognormal(10, 2, n))
+    branch = pd.Series(rng.choice(["B1", "B2", "B3", "B4"], n))
+    tier = book.tiers_of("client", risk, value, branch)
+    top = value.groupby(branch).idxmax()
+    assert (tier[top] == "high").all()
+    for i in top:
+        actions = book.actions("client", [], tier[i])
+        assert actions[0]["id"] != "automated_care"
+    # and the money is where the attention is: most of the value at risk is tiered up
+    assert value[tier != "low"].sum() > 0.5 * value.sum()
+
+
+# What each shipped rule's words assume of its driver's value: (a value the words
+# describe, a value they contradict). A new rule must be added here.
+WORDING = {
+    "maturity_call": (0.57, 0.0),
+    "maturity_plan": (0.3, 0.0),
+    "payday_offer": (0.5, 0.05),
+    "outflow_call": (0.2, 0.0),
+    "outflow_call_monthly": (0.15, 0.0),
+    "nav_care_call": (-0.12, 0.0),
+    "nav_care_call_return": (-0.08, 0.03),
+    "backup_rm": (1.0, 0.0),
+    "backup_rm_at_risk": (0.3, 0.02),
+    "touchpoint": (107.0, 20.0),
+    "remote_team": (1.4, 0.8),
+    "new_rm_welcome": (2.0, 30.0),
+    "rebalance_book": (1.3, 0.7),
+    "rebalance_book_size": (340.0, 120.0),
+    "compensation_review": (0.7, 1.2),
+    "stay_interview": (1.0, 0.0),
+    "career_conversation": (-0.8, 0.4),
+    "promotion_review": (48.0, 10.0),
+    "wellbeing_check": (0.8, -0.6),
+    "target_coaching": (0.7, 1.1),
+    "book_loss_review": (0.2, 0.0),
+    "overtime_relief": (40.0, 8.0),
+}
+
+
+def test_every_shipped_rule_fires_only_on_values_its_words_describe(book):
+    assert {r.id for r in book.rules} == set(WORDING), "add new rules to WORDING"
+    for rule in book.rules:
+        described, contradicted = WORDING[rule.id]
+        for value, fires in ((described, True), (contradicted, False), (None, False)):
+            driver = [{"feature": rule.feature, "value": value, "contribution": 0.05}]
+            ids = [a["id"] for a in book.actions(rule.entity, driver, "high", limit=9)]
+            fired = any(
+                a["because"] == rule.feature and a["en"] == rule.en
+                for a in book.actions(rule.entity, driver, "high", limit=9)
+            )
+            assert fired is fires, (rule.id, value, ids)
+        # the words agree with the catalogue: "up" rules are about values that raise risk
+        info = feature_info(rule.entity, rule.feature)
+        assert info.risk_direction in (rule.direction, "none"), rule.id
+
+
+def test_falling_leave_never_gets_the_rising_leave_check_in(book):
+    # RM00003 in the demo: leave falling, yet the driver raised the model's risk
+    driver = [{"feature": "leave_days_trend_6m", "value": -0.6, "contribution": 0.03}]
+    assert [a["id"] for a in book.actions("rm", driver, "medium")] == ["career_check_in"]
+
+
+def test_a_driver_that_lowers_the_risk_or_has_no_data_never_produces_an_action(book):
+    for rule in book.rules:
+        value = WORDING[rule.id][0]
+        lowering = [{"feature": rule.feature, "value": value, "contribution": -0.05}]
+        no_data = [{"feature": rule.feature, "value": None, "contribution": 0.05}]
+        for drivers in (lowering, no_data):
+            assert all(a["because"] is None for a in book.actions(rule.entity, drivers, "high"))
+
+
+def test_a_rule_whose_direction_contradicts_its_feature_or_test_is_refused(raw):
+    bad = copy.deepcopy(raw)
+    wellbeing = next(i for i, r in enumerate(bad["rules"]) if r["id"] == "wellbeing_check")
+    bad["rules"][wellbeing]["direction"] = "down"
+    bad["rules"][wellbeing]["when"] = {"op": "<", "value": 0}
+    touch = next(i for i, r in enumerate(bad["rules"]) if r["id"] == "touchpoint")
+    bad["rules"][touch]["when"] = {"op": "<", "value": 60}
+    with pytest.raises(ConfigError) as info:
+        parse_playbook(bad)
+    message = str(info.value)
+    assert (
+        f"rules.{wellbeing} (wellbeing_check): direction 'down', but a higher "
+        "leave_days_trend_6m is what raises the risk"
+    ) in message
+    assert f"rules.{touch} (touchpoint): direction 'up' needs when.op one of ['>', '>=']" in message
+    # a rule without a test of its value would fire on any value, "no data" included
+    unconditional = copy.deepcopy(raw)
+    outflow = next(i for i, r in enumerate(raw["rules"]) if r["id"] == "outflow_call")
+    del unconditional["rules"][outflow]["when"]
+    with pytest.raises(ConfigError, match=rf"rules\.{outflow}\.when: Field required"):
+        parse_playbook(unconditional)

@@ -54,7 +54,10 @@ def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, sc
         if len(spilled):
             assert mine["expected_retained"].min() >= spilled["expected_retained"].max()
     assert not plan["action_id"].isin(["automated_care"]).any()
-    assert set(plan["tier"]) <= {"high", "medium"}  # the low tier gets automated care
+    # the low tier gets automated care unless a strong driver fired a playbook rule
+    low = plan[plan["tier"] == "low"]
+    assert low["because"].notna().all()
+    assert (plan["value_at_risk"] > 0).all()
     np.testing.assert_allclose(plan["expected_retained"], plan["value_at_risk"] * plan["effect"])
     from_book = plan["effect_source"] == "playbook"
     np.testing.assert_allclose(
@@ -158,3 +161,18 @@ def test_scores_missing_columns_are_named(scores, scored_bank, tight_book):
     broken = scores.drop(columns=["actions", "tier"])
     with pytest.raises(ConfigError, match=r"lack column\(s\) \['tier', 'actions'\]"):
         contact_plan(broken, scored_bank.data, tight_book)
+
+
+def test_the_plan_never_spends_a_contact_on_a_client_under_the_aum_floor(plan, scored_bank):
+    from attrition.contracts import OUTFLOW_MIN_AUM
+    from attrition.labels import outflow_population
+
+    data, month = scored_bank.data, scored_bank.data.last_month
+    balances = data["monthly_balances"]
+    # the contract's floor: the mean AUM of the 3 month-ends ending at the as-of
+    recent = balances[balances["month"] > month - 3]
+    reference = recent.groupby(recent["client_id"].astype(str))["aum"].mean()
+    poor = set(reference.index[reference < OUTFLOW_MIN_AUM])
+    assert poor, "the bank should hold clients under the floor for this test to mean anything"
+    assert not poor & set(plan["client_id"])
+    assert set(plan["client_id"]) <= {str(c) for c in outflow_population(data, month)}

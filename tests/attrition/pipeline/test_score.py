@@ -13,7 +13,8 @@ from attrition.cli import app
 from attrition.errors import ConfigError
 from attrition.features import build_features
 from attrition.io import write_parquet
-from attrition.pipeline.score import SCORE_COLUMNS, client_owners, score_bank
+from attrition.labels import outflow_population
+from attrition.pipeline.score import SCORE_COLUMNS, client_owners, entity_branches, score_bank
 from attrition.playbook import load_playbook
 
 
@@ -23,10 +24,14 @@ def test_one_row_per_entity_rms_first_with_the_output_columns(scored_bank, score
     assert (scores["as_of"] == str(last)).all()
     types = scores["entity_type"].tolist()
     assert types == sorted(types, key=lambda t: t != "rm")  # RMs first
-    for entity in ("rm", "client"):
-        population = build_features(scored_bank.data, entity, [last])
-        ids = population.index.get_level_values(0).astype(str)
-        assert sorted(scores.loc[scores["entity_type"] == entity, "id"]) == sorted(ids)
+    rms = build_features(scored_bank.data, "rm", [last]).index.get_level_values(0)
+    assert sorted(scores.loc[scores["entity_type"] == "rm", "id"]) == sorted(rms.astype(str))
+    # clients: those with data at the as-of who can still move money out
+    with_data = build_features(scored_bank.data, "client", [last]).index.get_level_values(0)
+    at_risk = set(outflow_population(scored_bank.data, last))
+    want = sorted(str(c) for c in with_data if c in at_risk)
+    assert 0 < len(want) < len(with_data)
+    assert sorted(scores.loc[scores["entity_type"] == "client", "id"]) == want
     assert set(scores["model"]) == {"rm_resignation", "client_outflow"}
     assert (scores["model_version"] == 1).all()
 
@@ -41,11 +46,21 @@ def test_tiers_and_value_at_risk_follow_the_playbook(scored_bank, scores):
     book = load_playbook()
     clients = scores[scores["entity_type"] == "client"].set_index("id")
     rule = book.tiers.client
-    want = np.where(
-        clients["risk_3m"] >= rule.high,
-        "high",
-        np.where(clients["risk_3m"] >= rule.medium, "medium", "low"),
+    by_risk = np.where(
+        clients["risk_3m"] >= rule.risk.high,
+        2,
+        np.where(clients["risk_3m"] >= rule.risk.medium, 1, 0),
     )
+    # by value: the top 2% / 10% of each branch's values at risk (rounded up)
+    branch = pd.Series(entity_branches(scored_bank.data, "client", clients.index), clients.index)
+    rank = clients["value_at_risk"].groupby(branch).rank(ascending=False, method="first")
+    n = branch.map(branch.value_counts())
+    by_value = np.where(
+        rank <= np.ceil(rule.value.high * n - 1e-9),
+        2,
+        np.where(rank <= np.ceil(rule.value.medium * n - 1e-9), 1, 0),
+    )
+    want = np.array(["low", "medium", "high"])[np.maximum(by_risk, by_value)]
     np.testing.assert_array_equal(clients["tier"], want)
     aum = build_features(scored_bank.data, "client", [scored_bank.data.last_month])["aum"]
     aum.index = aum.index.get_level_values(0).astype(str)
@@ -173,6 +188,8 @@ def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(
     data, month = scored_bank.data, scored_bank.data.last_month
     rms = scores[scores["entity_type"] == "rm"].set_index("id")
     X = build_features(data, "client", [month])
+    # the book's clients who still have money to move (those scored)
+    X = X[X.index.get_level_values(0).isin(outflow_population(data, month))]
     aum = X["aum"].fillna(0).to_numpy()
     X = X[list(model.feature_names_in_)]
     now = model.predict_risk(X, 3).to_numpy()
