@@ -20,11 +20,11 @@ documented in the README, "Scores file")::
 - ``tier`` and ``value_at_risk`` use the risk at the playbook's horizon
   (``tiers.horizon``, 3 months by default); the playbook tiers by risk, by value at
   risk (e.g. the top share of each branch) or by the higher of the two. Client value
-  at risk = risk × AUM at the as-of. RM value at risk = P(resign) × the AUM of the RM's book expected to leave
-  *because* the RM leaves: for each client of the book, the client model's risk with
-  "the RM left last month" minus the risk as things are, times the client's AUM; the
-  client model learnt that effect from the departures in the bank's own history.
-  Without a client model the RM value at risk is empty.
+  at risk = risk × AUM at the as-of. RM value at risk = P(resign) × the AUM of the
+  RM's book expected to leave *because* the RM leaves: for each client of the book,
+  the client model's risk with "the RM left last month" minus the risk as things are,
+  times the client's AUM; the client model learnt that effect from the departures
+  in the bank's own history. Without a client model the RM value at risk is empty.
 - ``drivers`` are the top features raising the risk (SHAP at the playbook horizon,
   against a seeded sample of the scored population as background), worded in English
   and Chinese; ``actions`` come from the playbook.
