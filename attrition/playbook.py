@@ -89,6 +89,9 @@ class Rule(Action):
     feature: str
     direction: Literal["up", "down"]
     when: Condition
+    # client rules only: fires only for a client whose AUM is at most this (the remote
+    # team serves mass-affluent clients, never the branch's largest)
+    max_aum: float | None = Field(None, gt=0.0)
 
 
 Level = Literal["high", "medium", "low"]
@@ -193,13 +196,16 @@ class Playbook(_Frozen):
     """A validated playbook (see ``configs/playbook.yaml``)."""
 
     version: int = 1
+    # the currency of the bank's money columns (one per source, DATA_CONTRACT.md),
+    # shown beside every amount; empty: "data currency"
+    currency: str = Field("", max_length=8)
     tiers: TierConfig
     contact_plan: ContactPlanConfig = ContactPlanConfig()
     defaults: dict[Entity, dict[Level, Action]]
     rules: tuple[Rule, ...] = ()
     # in the low tier, a rule fires only for a driver adding at least this much risk
-    # at the tier horizon (0.01 = one percentage point)
-    strong_driver: float = Field(0.01, ge=0.0, le=1.0)
+    # at the tier horizon (0.02 = two percentage points)
+    strong_driver: float = Field(0.02, ge=0.0, le=1.0)
 
     def tiers_of(
         self,
@@ -245,7 +251,13 @@ class Playbook(_Frozen):
         return getattr(self.tiers, entity).value is not None
 
     def actions(
-        self, entity: str, drivers: Iterable[Mapping[str, Any]], tier: str, *, limit: int = 3
+        self,
+        entity: str,
+        drivers: Iterable[Mapping[str, Any]],
+        tier: str,
+        *,
+        aum: float | None = None,
+        limit: int = 3,
     ) -> list[dict[str, Any]]:
         """Suggested actions for one entity, most urgent first (at most ``limit``).
 
@@ -261,6 +273,8 @@ class Playbook(_Frozen):
         drivers : iterable of mappings with ``feature``, ``value``, ``contribution``
             The entity's drivers (e.g. ``drivers_json`` items).
         tier : {"high", "medium", "low"}
+        aum : float, optional
+            The client's AUM, for rules with ``max_aum`` (which never fire without it).
 
         Returns
         -------
@@ -280,6 +294,8 @@ class Playbook(_Frozen):
                     continue
                 if not rule.when.passes(d.get("value")):
                     continue
+                if rule.max_aum is not None and not (aum is not None and aum <= rule.max_aum):
+                    continue  # also refuses a NaN AUM
                 key = (rule.priority, -contribution)
                 item = _action_dict(rule, because=rule.feature)
                 # the same wording once, under its most urgent reason
@@ -338,6 +354,8 @@ def _semantic_problems(book: Playbook) -> list[str]:
             )
         if rule.when.op != "any" and rule.when.value is None:
             problems.append(f"rules.{i} ({rule.id}): when.op {rule.when.op!r} needs a value")
+        if rule.max_aum is not None and rule.entity != "client":
+            problems.append(f"rules.{i} ({rule.id}): max_aum is for client rules (RMs have no AUM)")
     return problems
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,6 +20,9 @@ from attrition.errors import AttritionError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from attrition.contracts import BankData
+    from attrition.playbook import Playbook
 
 
 def _training_source(home: Path, ref: str) -> str:
@@ -154,34 +158,7 @@ def score(
         path = write_parquet(scores, out or home / "scores" / f"scores_{month}.parquet")
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
-    summary = Table(title=f"Scores at {month}")
-    for col in ("population", "tier", "entities", "value at risk"):
-        summary.add_column(col)
-    for (entity, tier), g in scores.groupby(["entity_type", "tier"], sort=False):
-        summary.add_row(entity, tier, f"{len(g):,}", f"{g['value_at_risk'].sum():,.0f}")
-    out_console.print(summary)
-    if target == Target.both:
-        from attrition.pipeline.branches import branch_view
-
-        view = branch_view(scores, data).head(10)
-        branches = Table(title="Branches by client value at risk (top 10)")
-        for col in (
-            "branch",
-            "clients high/medium",
-            "client value at risk",
-            "RMs high/medium",
-            "exposed through RMs",
-        ):
-            branches.add_column(col)
-        for _, b in view.iterrows():
-            branches.add_row(
-                b["branch_id"],
-                f"{b['clients_high']:,}/{b['clients_medium']:,}",
-                f"{b['client_value_at_risk']:,.0f}",
-                f"{b['rms_high']:,}/{b['rms_medium']:,}",
-                f"{b['rm_value_at_risk']:,.0f}",
-            )
-        out_console.print(branches)
+    _print_scores(scores, book, data if target == Target.both else None)
     console.print(f"Wrote {len(scores):,} scores to {path}")
 
 
@@ -277,12 +254,79 @@ def playbook_check(
     )
 
 
-def _top_at_risk(scores: pd.DataFrame, n: int = 5) -> Table:
+def _money(value: float, currency: str) -> str:
+    """An amount with its currency; a missing amount is "unknown", never 0."""
+    if value is None or math.isnan(value):
+        return "unknown"
+    return f"{value:,.0f} {currency}".rstrip()
+
+
+def _sum(values: pd.Series, currency: str) -> str:
+    """A column's total; unknown rows are said, not counted as 0."""
+    unknown = int(values.isna().sum())
+    if unknown == len(values):
+        return "unknown"
+    total = _money(values.sum(), currency)
+    return f"{total} ({unknown:,} unknown)" if unknown else total
+
+
+def _print_scores(scores: pd.DataFrame, book: Playbook, data: BankData | None) -> None:
+    """Tiers per population, the branch view (with ``data``), notes and warnings."""
+    h, cur = book.tiers.horizon, book.currency
+    month = scores["as_of"].iloc[0] if len(scores) else "?"
+    summary = Table(
+        title=f"Scores at {month}: risk = probability of the event within {h} months; "
+        f"value at risk = AUM expected to leave within {h} months ({cur or 'data currency'})"
+    )
+    for col in ("population", "tier", "entities", f"mean risk {h}m", f"value at risk {h}m"):
+        summary.add_column(col)
+    for (entity, tier), g in scores.groupby(["entity_type", "tier"], sort=False):
+        summary.add_row(
+            entity,
+            tier,
+            f"{len(g):,}",
+            f"{g[f'risk_{h}m'].mean():.1%}",
+            _sum(g["value_at_risk"], cur),
+        )
+    out_console.print(summary)
+    if data is not None and {"client", "rm"} <= set(scores["entity_type"]):
+        from attrition.pipeline.branches import branch_view
+
+        view = branch_view(scores, data).head(10)
+        branches = Table(title=f"Branches by client value at risk (top 10; {h}-month horizon)")
+        for col in (
+            "branch",
+            "clients high/medium",
+            f"client value at risk {h}m",
+            "RMs high/medium",
+            f"exposed through RMs {h}m",
+        ):
+            branches.add_column(col)
+        for _, b in view.iterrows():
+            branches.add_row(
+                b["branch_id"],
+                f"{b['clients_high']:,}/{b['clients_medium']:,}",
+                _money(b["client_value_at_risk"], cur),
+                f"{b['rms_high']:,}/{b['rms_medium']:,}",
+                _money(b["rm_value_at_risk"], cur),
+            )
+        out_console.print(branches)
+    warnings = set(scores["model_warning"].dropna())
+    for note in scores.attrs.get("notes", []):
+        console.print(f"[yellow]{'Warning' if note in warnings else 'Note'}:[/] {note}")
+
+
+def _top_at_risk(scores: pd.DataFrame, book: Playbook | None = None, n: int = 10) -> Table:
     """The highest values at risk of each population, with the first driver and action."""
     import json
 
-    table = Table(title=f"Top {n} by value at risk")
-    for col in ("who", "id", "tier", "risk 3m", "value at risk", "top driver", "suggested action"):
+    from attrition.playbook import load_playbook
+
+    book = book or load_playbook()
+    h, cur = book.tiers.horizon, book.currency
+    table = Table(title=f"Top {n} by value at risk ({h}-month horizon, {cur or 'data currency'})")
+    columns = ("who", "id", "tier", f"risk {h}m", "value at risk", "top driver", "action")
+    for col in columns:
         table.add_column(col)
     for entity in ("rm", "client"):
         part = scores[scores["entity_type"] == entity].nlargest(n, "value_at_risk")
@@ -292,8 +336,8 @@ def _top_at_risk(scores: pd.DataFrame, n: int = 5) -> Table:
                 entity,
                 row["id"],
                 row["tier"],
-                f"{row['risk_3m']:.1%}",
-                f"{row['value_at_risk']:,.0f}",
+                f"{row[f'risk_{h}m']:.1%}",
+                _money(row["value_at_risk"], cur),
                 drivers[0]["text_en"] if drivers else "",
                 actions[0]["en"] if actions else "",
             )

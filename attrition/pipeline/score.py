@@ -190,8 +190,8 @@ def score_entities(
     tier = playbook.tiers_of(entity, at_h, value, pd.Series(branch, index=X.index))
     drivers = _drivers(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
     warning = model_warning(record, horizon)
-    if warning:
-        log.warning("%s", warning)
+    if warning:  # returned as data (model_warning, attrs["notes"]): the caller says it
+        log.info("%s", warning)
     scores = pd.DataFrame(
         {
             "id": ids,
@@ -203,7 +203,9 @@ def score_entities(
             "tier": tier.to_numpy(),
             "value_at_risk": value.to_numpy(),
             "drivers": drivers.to_numpy(),
-            "actions": suggested_actions(playbook, entity, drivers, tier),
+            "actions": suggested_actions(
+                playbook, entity, drivers, tier, features["aum"] if entity == "client" else None
+            ),
             "model_warning": warning,
         }
     )
@@ -219,12 +221,17 @@ def entity_branches(data: BankData, entity: str, ids: pd.Index) -> np.ndarray:
 
 
 def suggested_actions(
-    playbook: Playbook, entity: str, drivers: pd.Series, tier: pd.Series
+    playbook: Playbook,
+    entity: str,
+    drivers: pd.Series,
+    tier: pd.Series,
+    aum: pd.Series | None = None,
 ) -> list[str]:
-    """The playbook's actions of each row (JSON lists), from its drivers and tier."""
+    """The playbook's actions of each row (JSON lists), from its drivers, tier and AUM."""
+    aums = [None] * len(tier) if aum is None else aum.astype(float).tolist()
     return [
-        json.dumps(playbook.actions(entity, json.loads(d), t), ensure_ascii=False)
-        for d, t in zip(drivers, tier, strict=True)
+        json.dumps(playbook.actions(entity, json.loads(d), t, aum=a), ensure_ascii=False)
+        for d, t, a in zip(drivers, tier, aums, strict=True)
     ]
 
 

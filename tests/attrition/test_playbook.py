@@ -237,11 +237,9 @@ def test_every_shipped_rule_fires_only_on_values_its_words_describe(book):
         described, contradicted = WORDING[rule.id]
         for value, fires in ((described, True), (contradicted, False), (None, False)):
             driver = [{"feature": rule.feature, "value": value, "contribution": 0.05}]
-            ids = [a["id"] for a in book.actions(rule.entity, driver, "high", limit=9)]
-            fired = any(
-                a["because"] == rule.feature and a["en"] == rule.en
-                for a in book.actions(rule.entity, driver, "high", limit=9)
-            )
+            actions = book.actions(rule.entity, driver, "high", aum=200_000.0, limit=9)
+            ids = [a["id"] for a in actions]
+            fired = any(a["because"] == rule.feature and a["en"] == rule.en for a in actions)
             assert fired is fires, (rule.id, value, ids)
         # the words agree with the catalogue: "up" rules are about values that raise risk
         info = feature_info(rule.entity, rule.feature)
@@ -260,7 +258,18 @@ def test_a_driver_that_lowers_the_risk_or_has_no_data_never_produces_an_action(b
         lowering = [{"feature": rule.feature, "value": value, "contribution": -0.05}]
         no_data = [{"feature": rule.feature, "value": None, "contribution": 0.05}]
         for drivers in (lowering, no_data):
-            assert all(a["because"] is None for a in book.actions(rule.entity, drivers, "high"))
+            actions = book.actions(rule.entity, drivers, "high", aum=200_000.0)
+            assert all(a["because"] is None for a in actions)
+
+
+def test_the_largest_client_of_an_overloaded_rm_is_never_moved_to_the_remote_team(book):
+    # the demo's largest value at risk: 142M AUM, its RM at 1.3x capacity
+    overloaded = [{"feature": "rm_workload", "value": 1.3, "contribution": 0.02}]
+    big = book.actions("client", overloaded, "high", aum=142_000_000.0)
+    assert [a["id"] for a in big] == ["rm_review_call"]
+    small = book.actions("client", overloaded, "medium", aum=80_000.0)
+    assert [a["id"] for a in small] == ["remote_team"]
+    assert book.actions("client", overloaded, "medium")[0]["id"] == "nurture"  # AUM unknown
 
 
 def test_a_rule_whose_direction_contradicts_its_feature_or_test_is_refused(raw):
