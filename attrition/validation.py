@@ -10,7 +10,9 @@ their key columns only.
 Rule names used in problems: ``required_table``, ``empty_table``, ``required_column``,
 ``duplicate_column``, ``type``, ``not_null``, ``allowed_values``, ``not_negative``,
 ``positive``, ``range``, ``duplicate_key``, ``foreign_key``, ``exit_pair``,
-``date_order`` and ``campaign_target``.
+``date_order``, ``campaign_target``, and from :mod:`attrition.checks.timeline`
+``future_date`` (an observation dated after the load date) and the warning
+``outlying_month`` (trailing months far beyond the rest).
 
 Everything is vectorised: a bank of millions of rows validates in seconds.
 """
@@ -24,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from attrition.checks.timeline import check_timeline
 from attrition.coercion import (
     OUT_OF_RANGE_HINT,
     coerce_series,
@@ -418,7 +421,9 @@ def _typed_frame(check: _TableCheck) -> pd.DataFrame:
     return frame
 
 
-def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> ValidationReport:
+def validate_tables(
+    raw: Mapping[str, pd.DataFrame], *, source: str = "", today: dt.date | None = None
+) -> ValidationReport:
     """Check raw tables against every contract rule and type them when they pass.
 
     Parameters
@@ -429,6 +434,9 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         ignored; a ``None`` value counts as an absent table.
     source : str, optional
         Where the tables came from, for messages (mask passwords before passing it).
+    today : date, optional
+        The load date (default: today, from the clock). Observations dated after it
+        are problems.
 
     Returns
     -------
@@ -438,6 +446,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         tables whose (non-strict) foreign key is unknown are warned about and dropped
         from ``report.data``.
     """
+    load_date = dt.date.today() if today is None else today
     checks: dict[str, _TableCheck] = {}
     problems: list[Problem] = []
     missing: list[str] = []
@@ -477,6 +486,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         check.check_key()
         if name in _CROSS_CHECKS:
             _CROSS_CHECKS[name](check)
+        check_timeline(check, load_date)
     _check_foreign_keys(checks)
     problems += [p for c in checks.values() for p in c.problems]
     found_warnings = tuple(w for c in checks.values() for w in c.warnings)

@@ -88,7 +88,8 @@ class Target(StrEnum):
 @app.command()
 def score(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM (default: the data's last month).")
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM (default: the last month the data covers properly)."),
     ] = None,
     source: Annotated[
         str | None,
@@ -139,6 +140,13 @@ def score(
             source = _training_source(home, models.get(entities[-1], DEFAULT_MODELS[entities[-1]]))
         with console.status("Loading data"):
             data = load_bank(source)
+        coverage = data.coverage
+        if as_of is None and coverage is not None and coverage.outliers:
+            console.print(
+                f"[yellow]As-of {data.last_month}[/], the last month the data covers "
+                f"properly, not {data.latest_month}: {coverage.why()}. Pass --as-of to "
+                "choose another month."
+            )
         with console.status("Scoring") as status:
             scores = score_bank(
                 data,

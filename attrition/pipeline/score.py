@@ -24,6 +24,7 @@ One row per entity (the output contract later issues build on)::
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,7 @@ BACKGROUND_ROWS = 200
 SLOW_EXPLAIN_LIMIT = 5_000
 RM_RISK_FEATURE = "rm_flight_risk"
 Progress = Callable[[str], None]
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -235,6 +237,19 @@ def rm_value_at_risk(
     return risk.reindex(rm_ids) * exposed.reindex(rm_ids).fillna(0.0)
 
 
+def default_as_of(data: BankData) -> pd.Period:
+    """The as-of ``score`` uses when none is given: the last month the balance data
+    covers properly (:attr:`BankData.last_month`). That is the latest month with
+    balance rows unless the trailing months are far beyond the rest (a tiny fraction of
+    a typical month's rows, or after a gap of months); then it is the month before them,
+    never silently a sparse outlier month, and the choice is logged with why."""
+    month = data.last_month
+    cov = data.coverage
+    if cov is not None and cov.outliers:
+        logger.info("scoring as of %s, not %s: %s", month, cov.latest, cov.why())
+    return month
+
+
 def score_bank(
     data: BankData,
     as_of: str | pd.Period | None = None,
@@ -251,7 +266,9 @@ def score_bank(
     Parameters
     ----------
     data : BankData
-    as_of : month, default the last month of the data
+    as_of : month, default :func:`default_as_of`: the last month the data covers
+        properly. An as-of outside the data's range (before its first or after its
+        last month of balances) is refused with that range, for RMs and clients alike.
     home : the ``$ATTRITION_HOME`` holding ``models/``
     entities : which populations (RMs are always scored before clients)
     models : entity -> registry reference (``NAME`` or ``NAME@VERSION``); defaults
@@ -263,9 +280,8 @@ def score_bank(
     DataFrame with :data:`SCORE_COLUMNS`, RMs first.
     """
     say = progress or (lambda _m: None)
-    month = data.last_month if as_of is None else pd.Period(as_of, freq="M")
-    if month > data.last_month:
-        raise ConfigError(f"as-of {month} is after the data's last month {data.last_month}")
+    month = default_as_of(data) if as_of is None else pd.Period(as_of, freq="M")
+    data.check_as_of([month])
     book = playbook or load_playbook()
     refs = {**DEFAULT_MODELS, **(models or {})}
     registry = ModelRegistry(home)
