@@ -61,6 +61,16 @@ def resolve_models(config: TrainConfig) -> dict[str, Any]:
     return models
 
 
+def describe_landmarks(sets: SurvivalSets) -> str:
+    """The landmark months of a run, in words (empty for a flat table)."""
+    if not sets.train_as_of:
+        return ""
+    n = len(sets.train_as_of) + len(sets.test_as_of)
+    return (
+        f"{n} landmarks: training {', '.join(sets.train_as_of)}; test {', '.join(sets.test_as_of)}"
+    )
+
+
 def _class_init(kind: str, key: str) -> Any:
     from survival.catalog import model_class
 
@@ -106,6 +116,7 @@ def train(
     say(
         f"{len(sets.train):,} training rows, {len(sets.test):,} test rows, "
         f"{len(sets.feature_names)} features"
+        + (f"; {describe_landmarks(sets)}" if sets.train_as_of else "")
     )
     tables, fitted = [], {}
     for label, model in models.items():
