@@ -337,6 +337,7 @@ class FlatSpec:
     event: str
     features: tuple[str, ...] | None = None
     categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()  # features that must be numbers (numeric at training)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from attrition.checks.flat import check_flat_numbers, numeric_columns
 from attrition.checks.timeline import check_timeline
 from attrition.coercion import (
     OUT_OF_RANGE_HINT,
@@ -535,24 +536,27 @@ def validate_flat(
         kept. Index is a fresh ``RangeIndex``. Empty when there are problems.
     problems : list of Problem
         Every broken rule (missing column, duplicate or empty id, non-numeric or
-        non-positive duration, event not 0/1 or bool); empty when the table is usable.
+        non-positive duration, event not 0/1 or bool, text in a feature column that
+        must hold numbers: see :mod:`attrition.checks.flat`); empty when the table is
+        usable.
     """
     raw = frame.reset_index(drop=True)
     columns = [Column(spec.id, "str")]
     if outcomes:
         columns += [Column(spec.duration, "float"), Column(spec.event, "bool")]
+    reserved = {spec.id, spec.duration, spec.event}
+    features = (
+        tuple(str(c) for c in raw.columns if str(c) not in reserved)
+        if spec.features is None
+        else tuple(spec.features)
+    )
+    named = dict.fromkeys([*features, *spec.categorical])
+    columns += numeric_columns((n for n in named if n not in reserved), spec.categorical)
     table = Table(table_name, tuple(columns), required=True, key=(spec.id,))
     check = _TableCheck(table, raw)
     if check.n == 0:
         check.problems.append(Problem(table_name, None, "empty_table", "at least one row"))
     check.check_columns()
-    reserved = {spec.id, spec.duration, spec.event}
-    features = (
-        tuple(c for c in check.columns if c not in reserved)
-        if spec.features is None
-        else tuple(spec.features)
-    )
-    named = dict.fromkeys([*features, *spec.categorical])
     for name in named:
         if name not in check.columns:
             check.problems.append(
@@ -599,6 +603,8 @@ def validate_flat(
             value_col=spec.event,
         )
         check.add(spec.event, "not_null", "0 or 1 in every row", check.is_missing(spec.event))
+    present = [n for n in named if n not in reserved and n in check.columns]
+    check_flat_numbers(check, raw, present, categorical=spec.categorical, numeric=spec.numeric)
     if check.problems:
         return pd.DataFrame(), check.problems
     out = {spec.id: check.typed[spec.id]}

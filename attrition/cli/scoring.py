@@ -54,7 +54,7 @@ def _score_flat_table(
     """``attrition score --model NAME [--source TABLE]`` for a flat-table model."""
 
     from attrition.io import load_flat, write_parquet
-    from attrition.pipeline.score import score_flat
+    from attrition.pipeline.score import flat_scoring_spec, score_flat, unseen_categories
     from attrition.playbook import load_playbook
     from attrition.registry import ModelRegistry
 
@@ -63,10 +63,18 @@ def _score_flat_table(
         config = record.config
         table = load_flat(
             source or config.data.path,
-            config.data.flat_spec(),
+            flat_scoring_spec(record),
             table=config.data.table,
             outcomes=False,
         )
+        for column, values in unseen_categories(table, record).items():
+            shown = ", ".join(repr(v) for v in values[:10])
+            more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+            console.print(
+                f"[yellow]Warning:[/] {column} holds {len(values)} categor"
+                f"{'y' if len(values) == 1 else 'ies'} never seen in training ({shown}{more}); "
+                f"{record.ref} scores them as unknown"
+            )
         scores = score_flat(table, record, load_playbook(playbook), top_k=top_k)
         path = write_parquet(scores, out or home / "scores" / f"scores_{record.name}.parquet")
     except (AttritionError, ValueError) as exc:

@@ -23,6 +23,7 @@ One row per entity (the output contract later issues build on)::
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -33,13 +34,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrition.contracts import BankData
-from attrition.errors import ConfigError
+from attrition.contracts import BankData, FlatSpec
+from attrition.errors import ConfigError, DataContractError
 from attrition.features import CATALOGUE_VERSION, build_features
 from attrition.pipeline.datasets import sequence_frame
 from attrition.pipeline.drivers import drivers_json
 from attrition.playbook import Playbook, load_playbook
 from attrition.registry import ModelRecord, ModelRegistry
+from attrition.validation import validate_flat
 from explain import make_explainer
 from explain.base import background_sample
 
@@ -307,6 +309,29 @@ def score_bank(
     return pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
 
 
+def flat_scoring_spec(record: ModelRecord) -> FlatSpec:
+    """How to read a table to score with a flat-table model: its training config's
+    columns, the features it was trained on, and those that held numbers in training."""
+    return dataclasses.replace(
+        record.config.data.flat_spec(),
+        features=tuple(record.metadata["feature_names"]),
+        numeric=tuple(record.metadata.get("numeric_features", ())),
+    )
+
+
+def unseen_categories(frame: pd.DataFrame, record: ModelRecord) -> dict[str, list[str]]:
+    """Per categorical feature, the values of ``frame`` the model never saw in training
+    (empty for models registered before training recorded its categories)."""
+    seen = record.metadata.get("feature_categories") or {}
+    out = {}
+    for column, known in seen.items():
+        if column in frame.columns:
+            new = sorted(set(frame[column].dropna().astype(str)) - set(known))
+            if new:
+                out[column] = new
+    return out
+
+
 def score_flat(
     frame: pd.DataFrame, record: ModelRecord, playbook: Playbook, *, top_k: int = 5, seed: int = 0
 ) -> pd.DataFrame:
@@ -322,8 +347,13 @@ def score_flat(
     Parameters
     ----------
     frame : DataFrame
-        The typed table from :func:`attrition.io.load_flat` (``outcomes=False`` for rows
-        without durations), holding the id and every feature the model was trained on.
+        The table from :func:`attrition.io.load_flat` (``outcomes=False`` for rows
+        without durations; read it with :func:`flat_scoring_spec`), holding the id and
+        every feature the model was trained on. It is validated as for training, and
+        a feature that held numbers in training must hold numbers here: every other
+        value is named (:class:`~attrition.errors.DataContractError`). Categories never
+        seen in training are scored as unknown and logged as a warning
+        (:func:`unseen_categories`).
     """
     config = record.config
     if config.target != "flat":
@@ -334,6 +364,18 @@ def score_flat(
     missing = [c for c in (d.id, *features) if c not in frame.columns]
     if missing:
         raise ConfigError(f"the table to score has no column(s) {missing}; {record.ref} needs them")
+    frame, problems = validate_flat(
+        frame, flat_scoring_spec(record), table_name="the table to score", outcomes=False
+    )
+    if problems:
+        raise DataContractError(problems)
+    for column, values in unseen_categories(frame, record).items():
+        logger.warning(
+            "%s: %s holds categories %s never seen in training (scored as unknown)",
+            record.ref,
+            column,
+            values[:10],
+        )
     X = frame.set_index(frame[d.id].astype(str).rename(d.id))[features].copy()
     for c in d.categorical:
         X[c] = X[c].astype(str).astype("category")

@@ -61,6 +61,21 @@ def resolve_models(config: TrainConfig) -> dict[str, Any]:
     return models
 
 
+def flat_feature_kinds(sets: SurvivalSets) -> dict[str, Any]:
+    """What scoring checks a flat table against: the features that were numbers in
+    training (``numeric_features``) and the categories each other feature had there
+    (``feature_categories``; missing values left out)."""
+    numeric: list[str] = []
+    categories: dict[str, list[str]] = {}
+    for c in sets.feature_names:
+        col = sets.train[c]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            numeric.append(c)
+        else:
+            categories[c] = sorted(set(col.dropna().astype(str)) - {"<NA>", "nan"})
+    return {"numeric_features": numeric, "feature_categories": categories}
+
+
 def describe_landmarks(sets: SurvivalSets) -> str:
     """The landmark months of a run, in words (empty for a flat table)."""
     if not sets.train_as_of:
@@ -156,6 +171,7 @@ def train(
             "events_train": int(np.sum(sets.train[EVENT])),
             "data_fingerprint": data_fingerprint(sets),
             "seed": config.seed,
+            **(flat_feature_kinds(sets) if config.target == "flat" else {}),
         },
         metrics=metrics,
     )
