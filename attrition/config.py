@@ -8,7 +8,7 @@ Example (``configs/client_outflow.yaml``)::
     data:
       source: ../var/demo/bank      # directory or SQLAlchemy URL; --source overrides
     horizons: [1, 3, 6, 12]         # months (flat: the duration column's unit)
-    landmarks: {count: 8, step: 3, holdout: 2}
+    landmarks: {count: auto, max_count: 8, step: 3, holdout: 2}
     split: {test_fraction: 0.25}
     model: {type: xgb_cox, params: {learning_rate: 0.05}}
     compare: [{type: weibull_aft}, {type: logistic_hazard}]
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -32,6 +32,7 @@ from attrition.errors import ConfigError
 
 Target = Literal["client_outflow", "rm_resignation", "flat"]
 ENTITY_OF_TARGET = {"client_outflow": "client", "rm_resignation": "rm"}
+HISTORY_MONTHS = 3  # months of balances the earliest landmark needs (outflow reference)
 
 
 class _Frozen(BaseModel):
@@ -63,21 +64,43 @@ class DataConfig(_Frozen):
 class LandmarkConfig(_Frozen):
     """As-of months: ``count`` of them, ``step`` months apart, the latest one ``gap``
     months before the end of the data (default: the largest horizon, so that test rows
-    can be followed that long); the last ``holdout`` as-of months are the test set."""
+    can be followed that long); the last ``holdout`` as-of months are the test set.
 
-    count: int = Field(8, ge=2, le=60)
+    ``count: auto`` (the default) takes as many as the data's history allows, at most
+    ``max_count`` and at least ``min_count``: the earliest as-of needs 3 months of
+    balances behind it (the outflow reference). A bank with too short a history for
+    ``min_count`` is refused with the months it has and needs. An explicit ``count``
+    is taken as it is, and refused when the data is too short for it.
+    """
+
+    count: Annotated[int, Field(ge=2, le=60)] | Literal["auto"] = "auto"
+    min_count: int = Field(3, ge=2, le=60)
+    max_count: int = Field(8, ge=2, le=60)
     step: int = Field(3, ge=1, le=24)
     holdout: int = Field(2, ge=1)
     gap: int | None = Field(None, ge=0)
 
     @model_validator(mode="after")
     def _holdout_leaves_training(self) -> LandmarkConfig:
-        if self.holdout >= self.count:
+        if self.count == "auto":
+            if self.min_count > self.max_count:
+                raise ValueError(
+                    f"landmarks.min_count ({self.min_count}) must not exceed "
+                    f"landmarks.max_count ({self.max_count})"
+                )
+            fewest, key = self.min_count, "min_count"
+        else:
+            fewest, key = self.count, "count"
+        if self.holdout >= fewest:
             raise ValueError(
-                f"landmarks.holdout ({self.holdout}) must be smaller than landmarks.count "
-                f"({self.count}) so that some as-of months are left for training"
+                f"landmarks.holdout ({self.holdout}) must be smaller than landmarks.{key} "
+                f"({fewest}) so that some as-of months are left for training"
             )
         return self
+
+    def months_needed(self, count: int, gap: int) -> int:
+        """Months of balance history ``count`` landmarks need (3 before the first)."""
+        return HISTORY_MONTHS + self.step * (count - 1) + gap
 
 
 class SplitConfig(_Frozen):

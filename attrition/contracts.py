@@ -19,11 +19,14 @@ Typed frames use these pandas dtypes:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
+
+from attrition.checks.coverage import MonthCoverage, month_coverage
+from attrition.errors import ConfigError
 
 DType = Literal["str", "date", "month", "float", "int", "bool"]
 
@@ -334,6 +337,7 @@ class FlatSpec:
     event: str
     features: tuple[str, ...] | None = None
     categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()  # features that must be numbers (numeric at training)
 
 
 @dataclass
@@ -370,6 +374,48 @@ class BankData(Mapping[str, pd.DataFrame]):
         return tuple(g for t in self.missing_tables for g in TABLES[t].feature_groups)
 
     @property
+    def coverage(self) -> MonthCoverage | None:
+        """The months ``monthly_balances`` covers properly (None when it is empty).
+
+        This is the data's range: the months a feature can be computed for. See
+        :mod:`attrition.checks.coverage` for the rule that leaves out sparse or
+        far-off trailing months.
+        """
+        return month_coverage(self.tables["monthly_balances"]["month"])
+
+    @property
+    def first_month(self) -> pd.Period:
+        """The first month-end with balance data."""
+        return self.tables["monthly_balances"]["month"].min()
+
+    @property
     def last_month(self) -> pd.Period:
-        """The latest month-end with balance data."""
+        """The last month-end the balance data covers properly: the default as-of.
+
+        The latest month with balance rows, unless the trailing months are far beyond
+        the rest (a tiny fraction of a typical month's rows, or after a gap of months;
+        :mod:`attrition.checks.coverage`); then the month before them.
+        """
+        cov = self.coverage
+        return self.tables["monthly_balances"]["month"].max() if cov is None else cov.last
+
+    @property
+    def latest_month(self) -> pd.Period:
+        """The latest month-end with any balance row (``last_month`` or after it)."""
         return self.tables["monthly_balances"]["month"].max()
+
+    def check_as_of(self, months: Iterable[pd.Period], *, what: str = "as-of") -> None:
+        """Refuse months outside the data's range (:attr:`first_month`..:attr:`last_month`).
+
+        Raises
+        ------
+        ConfigError
+            Naming the months refused and the range, with why trailing months are not
+            in it when that is the reason.
+        """
+        cov = self.coverage
+        if cov is None:
+            raise ConfigError(
+                "monthly_balances is empty; features need at least one month of balances"
+            )
+        cov.check(months, what=what)

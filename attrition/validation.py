@@ -10,7 +10,9 @@ their key columns only.
 Rule names used in problems: ``required_table``, ``empty_table``, ``required_column``,
 ``duplicate_column``, ``type``, ``not_null``, ``allowed_values``, ``not_negative``,
 ``positive``, ``range``, ``duplicate_key``, ``foreign_key``, ``exit_pair``,
-``date_order`` and ``campaign_target``.
+``date_order``, ``campaign_target``, and from :mod:`attrition.checks.timeline`
+``future_date`` (an observation dated after the load date) and the warning
+``outlying_month`` (trailing months far beyond the rest).
 
 Everything is vectorised: a bank of millions of rows validates in seconds.
 """
@@ -24,6 +26,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from attrition.checks.flat import check_flat_numbers, numeric_columns
+from attrition.checks.timeline import check_timeline
 from attrition.coercion import (
     OUT_OF_RANGE_HINT,
     coerce_series,
@@ -418,7 +422,9 @@ def _typed_frame(check: _TableCheck) -> pd.DataFrame:
     return frame
 
 
-def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> ValidationReport:
+def validate_tables(
+    raw: Mapping[str, pd.DataFrame], *, source: str = "", today: dt.date | None = None
+) -> ValidationReport:
     """Check raw tables against every contract rule and type them when they pass.
 
     Parameters
@@ -429,6 +435,9 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         ignored; a ``None`` value counts as an absent table.
     source : str, optional
         Where the tables came from, for messages (mask passwords before passing it).
+    today : date, optional
+        The load date (default: today, from the clock). Observations dated after it
+        are problems.
 
     Returns
     -------
@@ -438,6 +447,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         tables whose (non-strict) foreign key is unknown are warned about and dropped
         from ``report.data``.
     """
+    load_date = dt.date.today() if today is None else today
     checks: dict[str, _TableCheck] = {}
     problems: list[Problem] = []
     missing: list[str] = []
@@ -477,6 +487,7 @@ def validate_tables(raw: Mapping[str, pd.DataFrame], *, source: str = "") -> Val
         check.check_key()
         if name in _CROSS_CHECKS:
             _CROSS_CHECKS[name](check)
+        check_timeline(check, load_date)
     _check_foreign_keys(checks)
     problems += [p for c in checks.values() for p in c.problems]
     found_warnings = tuple(w for c in checks.values() for w in c.warnings)
@@ -525,24 +536,27 @@ def validate_flat(
         kept. Index is a fresh ``RangeIndex``. Empty when there are problems.
     problems : list of Problem
         Every broken rule (missing column, duplicate or empty id, non-numeric or
-        non-positive duration, event not 0/1 or bool); empty when the table is usable.
+        non-positive duration, event not 0/1 or bool, text in a feature column that
+        must hold numbers: see :mod:`attrition.checks.flat`); empty when the table is
+        usable.
     """
     raw = frame.reset_index(drop=True)
     columns = [Column(spec.id, "str")]
     if outcomes:
         columns += [Column(spec.duration, "float"), Column(spec.event, "bool")]
+    reserved = {spec.id, spec.duration, spec.event}
+    features = (
+        tuple(str(c) for c in raw.columns if str(c) not in reserved)
+        if spec.features is None
+        else tuple(spec.features)
+    )
+    named = dict.fromkeys([*features, *spec.categorical])
+    columns += numeric_columns((n for n in named if n not in reserved), spec.categorical)
     table = Table(table_name, tuple(columns), required=True, key=(spec.id,))
     check = _TableCheck(table, raw)
     if check.n == 0:
         check.problems.append(Problem(table_name, None, "empty_table", "at least one row"))
     check.check_columns()
-    reserved = {spec.id, spec.duration, spec.event}
-    features = (
-        tuple(c for c in check.columns if c not in reserved)
-        if spec.features is None
-        else tuple(spec.features)
-    )
-    named = dict.fromkeys([*features, *spec.categorical])
     for name in named:
         if name not in check.columns:
             check.problems.append(
@@ -589,6 +603,8 @@ def validate_flat(
             value_col=spec.event,
         )
         check.add(spec.event, "not_null", "0 or 1 in every row", check.is_missing(spec.event))
+    present = [n for n in named if n not in reserved and n in check.columns]
+    check_flat_numbers(check, raw, present, categorical=spec.categorical, numeric=spec.numeric)
     if check.problems:
         return pd.DataFrame(), check.problems
     out = {spec.id: check.typed[spec.id]}

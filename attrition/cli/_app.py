@@ -34,7 +34,10 @@ class FileFormat(StrEnum):
 
 
 def _fail(exc: Exception) -> typer.Exit:
-    console.print(f"[bold red]Error:[/] {exc}")
+    from rich.markup import escape
+
+    # escaped: rule names such as "[type]" in a message are text, not markup
+    console.print(f"[bold red]Error:[/] {escape(str(exc))}")
     return typer.Exit(code=1)
 
 

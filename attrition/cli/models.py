@@ -71,6 +71,10 @@ def train(
             result = run_training(cfg, source=source, progress=lambda m: status.update(m))
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
+    if result.sets.train_as_of:
+        from attrition.pipeline.train import describe_landmarks
+
+        console.print(f"Used {describe_landmarks(result.sets)}")
     out_console.print(_metrics_table(result.metrics, f"{cfg.name}: holdout metrics"))
     _warn_if_small(result.metrics)
     console.print(f"Registered [bold]{result.record.ref}[/] in {result.record.path}")

@@ -58,7 +58,7 @@ def _score_flat_table(
     """``attrition score --model NAME [--source TABLE]`` for a flat-table model."""
 
     from attrition.io import load_flat, write_parquet
-    from attrition.pipeline.score import score_flat
+    from attrition.pipeline.score import flat_scoring_spec, score_flat, unseen_categories
     from attrition.playbook import load_playbook
     from attrition.registry import ModelRegistry
 
@@ -67,10 +67,18 @@ def _score_flat_table(
         config = record.config
         table = load_flat(
             source or config.data.path,
-            config.data.flat_spec(),
+            flat_scoring_spec(record),
             table=config.data.table,
             outcomes=False,
         )
+        for column, values in unseen_categories(table, record).items():
+            shown = ", ".join(repr(v) for v in values[:10])
+            more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+            console.print(
+                f"[yellow]Warning:[/] {column} holds {len(values)} categor"
+                f"{'y' if len(values) == 1 else 'ies'} never seen in training ({shown}{more}); "
+                f"{record.ref} scores them as unknown"
+            )
         scores = score_flat(table, record, load_playbook(playbook), top_k=top_k)
         path = write_parquet(scores, out or home / "scores" / f"scores_{record.name}.parquet")
     except (AttritionError, ValueError) as exc:
@@ -92,7 +100,8 @@ class Target(StrEnum):
 @app.command()
 def score(
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="YYYY-MM (default: the data's last month).")
+        str | None,
+        typer.Option("--as-of", help="YYYY-MM (default: the last month the data covers properly)."),
     ] = None,
     source: Annotated[
         str | None,
@@ -143,6 +152,13 @@ def score(
             source = _training_source(home, models.get(entities[-1], DEFAULT_MODELS[entities[-1]]))
         with console.status("Loading data"):
             data = load_bank(source)
+        coverage = data.coverage
+        if as_of is None and coverage is not None and coverage.outliers:
+            console.print(
+                f"[yellow]As-of {data.last_month}[/], the last month the data covers "
+                f"properly, not {data.latest_month}: {coverage.why()}. Pass --as-of to "
+                "choose another month."
+            )
         with console.status("Scoring") as status:
             scores = score_bank(
                 data,

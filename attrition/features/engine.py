@@ -98,17 +98,8 @@ def grid_for(data: BankData, last: pd.Period) -> MonthGrid:
 
 
 def check_as_of(data: BankData, periods: Sequence[pd.Period]) -> None:
-    """Refuse as-of months after the last month with balance data."""
-    b = data["monthly_balances"]
-    if len(b) == 0:
-        raise ConfigError("monthly_balances is empty; features need at least one month of balances")
-    last = data.last_month
-    late = [str(p) for p in periods if p > last]
-    if late:
-        raise ConfigError(
-            f"as_of {late[:5]} is after the last month with balance data ({last}); "
-            f"pick months up to {last}"
-        )
+    """Refuse as-of months outside the data's range (:meth:`BankData.check_as_of`)."""
+    data.check_as_of(periods)
 
 
 @dataclass

@@ -13,13 +13,14 @@ Honest by construction (shared/QUALITY.md):
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from attrition.config import TrainConfig
+from attrition.config import HISTORY_MONTHS, TrainConfig
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features, build_sequences
@@ -32,6 +33,8 @@ from attrition.pipeline.outcomes import (
     target_labels,
 )
 from survival.sequences import SequenceFrame
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "DURATION",
@@ -94,14 +97,55 @@ class SurvivalSets:
 
 
 def landmark_months(
-    last_month: pd.Period, config: TrainConfig
+    last_month: pd.Period, config: TrainConfig, *, first_month: pd.Period | None = None
 ) -> tuple[list[pd.Period], list[pd.Period]]:
-    """Training and test as-of months (see :class:`attrition.config.LandmarkConfig`)."""
+    """Training and test as-of months (see :class:`attrition.config.LandmarkConfig`).
+
+    With ``first_month`` (the data's first month of balances), ``count: auto`` takes
+    as many landmarks as fit after 3 months of history, up to ``max_count``; without
+    it, ``max_count``. Too short a history for ``min_count`` (or for an explicit
+    ``count``) is refused with the months the bank has and needs.
+
+    Raises
+    ------
+    ConfigError
+        When the landmarks do not fit in the data's history.
+    """
     lm = config.landmarks
     gap = lm.gap if lm.gap is not None else int(np.ceil(max(config.horizons)))
     latest = last_month - gap
-    months = [latest - lm.step * k for k in reversed(range(lm.count))]
-    return months[: lm.count - lm.holdout], months[lm.count - lm.holdout :]
+    count = lm.max_count if lm.count == "auto" else lm.count
+    if first_month is not None:
+        earliest = first_month + (HISTORY_MONTHS - 1)
+        fits = (latest.ordinal - earliest.ordinal) // lm.step + 1
+        if lm.count == "auto":
+            count = min(lm.max_count, fits)
+        wanted = lm.min_count if lm.count == "auto" else lm.count
+        if fits < wanted:
+            _refuse_short_history(first_month, last_month, config, wanted, gap)
+    months = [latest - lm.step * k for k in reversed(range(count))]
+    return months[: count - lm.holdout], months[count - lm.holdout :]
+
+
+def _refuse_short_history(
+    first: pd.Period, last: pd.Period, config: TrainConfig, wanted: int, gap: int
+) -> None:
+    lm = config.landmarks
+    has = last.ordinal - first.ordinal + 1
+    needs = lm.months_needed(wanted, gap)
+    key = "min_count" if lm.count == "auto" else "count"
+    lower = [f"landmarks.{key} (down to landmarks.holdout + 1 = {lm.holdout + 1})"]
+    if wanted <= lm.holdout + 1:
+        lower = ["landmarks.holdout"] if lm.holdout > 1 else []
+    fix = "lower " + ", ".join([*lower, "landmarks.step", "landmarks.gap"])
+    if lm.count != "auto":
+        fix += ", or set landmarks.count: auto to take as many as the data allows"
+    raise ConfigError(
+        f"the bank has {has} months of balance history ({first}..{last}); "
+        f"{wanted} landmarks (landmarks.{key}) {lm.step} months apart, the latest {gap} "
+        f"months before the end of the data and {HISTORY_MONTHS} months of history "
+        f"before the first, need {needs} months. Load more history, or {fix}"
+    )
 
 
 def is_test_entity(ids: pd.Index | np.ndarray, *, fraction: float, seed: int) -> np.ndarray:
@@ -114,13 +158,13 @@ def is_test_entity(ids: pd.Index | np.ndarray, *, fraction: float, seed: int) ->
 def bank_sets(data: BankData, config: TrainConfig) -> SurvivalSets:
     """Landmark training and test sets for a bank target."""
     entity = config.entity
-    train_m, test_m = landmark_months(data.last_month, config)
-    first_month = data["monthly_balances"]["month"].min()
-    if train_m[0] < first_month + 2:
-        raise ConfigError(
-            f"landmarks reach back to {train_m[0]}, before the data has 3 months of history "
-            f"(it starts {first_month}); lower landmarks.count or landmarks.step"
-        )
+    train_m, test_m = landmark_months(data.last_month, config, first_month=data.first_month)
+    logger.info(
+        "%s landmarks: training as of %s, test as of %s",
+        config.name,
+        ", ".join(map(str, train_m)),
+        ", ".join(map(str, test_m)),
+    )
     rm_risk = None
     if config.rm_risk is not None:
         rm_risk = cross_fitted_rm_risk(data, config, train_m, test_m)

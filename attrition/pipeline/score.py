@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrition.contracts import BankData
-from attrition.errors import ConfigError
+from attrition.contracts import BankData, FlatSpec
+from attrition.errors import ConfigError, DataContractError
 from attrition.features import CATALOGUE_VERSION, build_features
 from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
@@ -51,6 +51,7 @@ from attrition.pipeline.drivers import drivers_json
 from attrition.pipeline.quality import model_warning
 from attrition.playbook import Playbook, load_playbook
 from attrition.registry import ModelRecord, ModelRegistry
+from attrition.validation import validate_flat
 from explain import make_explainer
 from explain.base import background_sample
 
@@ -299,6 +300,19 @@ def rm_value_at_risk(
     return risk.reindex(rm_ids) * exposed.reindex(rm_ids).fillna(0.0)
 
 
+def default_as_of(data: BankData) -> pd.Period:
+    """The as-of ``score`` uses when none is given: the last month the balance data
+    covers properly (:attr:`BankData.last_month`). That is the latest month with
+    balance rows unless the trailing months are far beyond the rest (a tiny fraction of
+    a typical month's rows, or after a gap of months); then it is the month before them,
+    never silently a sparse outlier month, and the choice is logged with why."""
+    month = data.last_month
+    cov = data.coverage
+    if cov is not None and cov.outliers:
+        log.info("scoring as of %s, not %s: %s", month, cov.latest, cov.why())
+    return month
+
+
 def score_bank(
     data: BankData,
     as_of: str | pd.Period | None = None,
@@ -315,7 +329,9 @@ def score_bank(
     Parameters
     ----------
     data : BankData
-    as_of : month, default the last month of the data
+    as_of : month, default :func:`default_as_of`: the last month the data covers
+        properly. An as-of outside the data's range (before its first or after its
+        last month of balances) is refused with that range, for RMs and clients alike.
     home : the ``$ATTRITION_HOME`` holding ``models/``
     entities : which populations (RMs are always scored before clients)
     models : entity -> registry reference (``NAME`` or ``NAME@VERSION``); defaults
@@ -327,9 +343,8 @@ def score_bank(
     DataFrame with :data:`SCORE_COLUMNS`, RMs first.
     """
     say = progress or (lambda _m: None)
-    month = data.last_month if as_of is None else pd.Period(as_of, freq="M")
-    if month > data.last_month:
-        raise ConfigError(f"as-of {month} is after the data's last month {data.last_month}")
+    month = default_as_of(data) if as_of is None else pd.Period(as_of, freq="M")
+    data.check_as_of([month])
     book = playbook or load_playbook()
     refs = {**DEFAULT_MODELS, **(models or {})}
     registry = ModelRegistry(home)
@@ -369,6 +384,29 @@ def score_bank(
     return out
 
 
+def flat_scoring_spec(record: ModelRecord) -> FlatSpec:
+    """How to read a table to score with a flat-table model: its training config's
+    columns, the features it was trained on, and those that held numbers in training."""
+    return replace(
+        record.config.data.flat_spec(),
+        features=tuple(record.metadata["feature_names"]),
+        numeric=tuple(record.metadata.get("numeric_features", ())),
+    )
+
+
+def unseen_categories(frame: pd.DataFrame, record: ModelRecord) -> dict[str, list[str]]:
+    """Per categorical feature, the values of ``frame`` the model never saw in training
+    (empty for models registered before training recorded its categories)."""
+    seen = record.metadata.get("feature_categories") or {}
+    out = {}
+    for column, known in seen.items():
+        if column in frame.columns:
+            new = sorted(set(frame[column].dropna().astype(str)) - set(known))
+            if new:
+                out[column] = new
+    return out
+
+
 def score_flat(
     frame: pd.DataFrame, record: ModelRecord, playbook: Playbook, *, top_k: int = 5, seed: int = 0
 ) -> pd.DataFrame:
@@ -384,8 +422,13 @@ def score_flat(
     Parameters
     ----------
     frame : DataFrame
-        The typed table from :func:`attrition.io.load_flat` (``outcomes=False`` for rows
-        without durations), holding the id and every feature the model was trained on.
+        The table from :func:`attrition.io.load_flat` (``outcomes=False`` for rows
+        without durations; read it with :func:`flat_scoring_spec`), holding the id and
+        every feature the model was trained on. It is validated as for training, and
+        a feature that held numbers in training must hold numbers here: every other
+        value is named (:class:`~attrition.errors.DataContractError`). Categories never
+        seen in training are scored as unknown and logged as a warning
+        (:func:`unseen_categories`).
     """
     config = record.config
     if config.target != "flat":
@@ -396,6 +439,18 @@ def score_flat(
     missing = [c for c in (d.id, *features) if c not in frame.columns]
     if missing:
         raise ConfigError(f"the table to score has no column(s) {missing}; {record.ref} needs them")
+    frame, problems = validate_flat(
+        frame, flat_scoring_spec(record), table_name="the table to score", outcomes=False
+    )
+    if problems:
+        raise DataContractError(problems)
+    for column, values in unseen_categories(frame, record).items():
+        log.warning(
+            "%s: %s holds categories %s never seen in training (scored as unknown)",
+            record.ref,
+            column,
+            values[:10],
+        )
     X = frame.set_index(frame[d.id].astype(str).rename(d.id))[features].copy()
     for c in d.categorical:
         X[c] = X[c].astype(str).astype("category")

@@ -61,6 +61,31 @@ def resolve_models(config: TrainConfig) -> dict[str, Any]:
     return models
 
 
+def flat_feature_kinds(sets: SurvivalSets) -> dict[str, Any]:
+    """What scoring checks a flat table against: the features that were numbers in
+    training (``numeric_features``) and the categories each other feature had there
+    (``feature_categories``; missing values left out)."""
+    numeric: list[str] = []
+    categories: dict[str, list[str]] = {}
+    for c in sets.feature_names:
+        col = sets.train[c]
+        if pd.api.types.is_numeric_dtype(col.dtype):
+            numeric.append(c)
+        else:
+            categories[c] = sorted(set(col.dropna().astype(str)) - {"<NA>", "nan"})
+    return {"numeric_features": numeric, "feature_categories": categories}
+
+
+def describe_landmarks(sets: SurvivalSets) -> str:
+    """The landmark months of a run, in words (empty for a flat table)."""
+    if not sets.train_as_of:
+        return ""
+    n = len(sets.train_as_of) + len(sets.test_as_of)
+    return (
+        f"{n} landmarks: training {', '.join(sets.train_as_of)}; test {', '.join(sets.test_as_of)}"
+    )
+
+
 def _class_init(kind: str, key: str) -> Any:
     from survival.catalog import model_class
 
@@ -106,6 +131,7 @@ def train(
     say(
         f"{len(sets.train):,} training rows, {len(sets.test):,} test rows, "
         f"{len(sets.feature_names)} features"
+        + (f"; {describe_landmarks(sets)}" if sets.train_as_of else "")
     )
     tables, fitted = [], {}
     for label, model in models.items():
@@ -145,6 +171,7 @@ def train(
             "events_train": int(np.sum(sets.train[EVENT])),
             "data_fingerprint": data_fingerprint(sets),
             "seed": config.seed,
+            **(flat_feature_kinds(sets) if config.target == "flat" else {}),
         },
         metrics=metrics,
     )

@@ -94,7 +94,7 @@ def test_one_population_a_named_model_and_a_future_month(scored_bank, home):
     earlier = scored_bank.data.last_month - 2
     past = score_bank(scored_bank.data, earlier, home=home, entities=("client",))
     assert (past["as_of"] == str(earlier)).all()
-    with pytest.raises(ConfigError, match="after the data's last month"):
+    with pytest.raises(ConfigError, match="after the last month with balance data"):
         score_bank(scored_bank.data, scored_bank.data.last_month + 1, home=home)
     with pytest.raises(ConfigError, match="not a client target"):
         score_bank(
