@@ -29,7 +29,7 @@ from attrition.config import format_validation_errors, read_yaml
 from attrition.errors import ConfigError
 from attrition.features import feature_catalogue
 
-DEFAULT_PLAYBOOK = Path(__file__).resolve().parents[1] / "configs" / "playbook.yaml"
+DEFAULT_PLAYBOOK = Path(__file__).resolve().parent / "configs" / "playbook.yaml"
 Entity = Literal["client", "rm"]
 TIERS = ("high", "medium", "low")
 
