@@ -1,6 +1,6 @@
 """Training configuration: one YAML file per model, parsed once into frozen pydantic models.
 
-Example (``configs/client_outflow.yaml``)::
+Example (``attrition/configs/client_outflow.yaml``, shipped as package data)::
 
     name: client_outflow
     target: client_outflow          # client_outflow | rm_resignation | flat
@@ -31,6 +31,8 @@ from attrition.contracts import DEFAULT_HORIZONS, OUTFLOW_DROP, OUTFLOW_MIN_AUM,
 from attrition.errors import ConfigError
 
 Target = Literal["client_outflow", "rm_resignation", "flat"]
+# The configs that ship with the package (the demo's, the playbook, the flat example)
+SHIPPED_CONFIGS = Path(__file__).resolve().parent / "configs"
 ENTITY_OF_TARGET = {"client_outflow": "client", "rm_resignation": "rm"}
 
 
@@ -215,7 +217,7 @@ def format_validation_errors(exc: ValidationError, where: str, *, what: str = "c
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see configs/ for examples)"
+            msg = f"unknown key (check the spelling; see {SHIPPED_CONFIGS} for examples)"
         elif err["type"] == "literal_error":
             msg = f"{msg}, got {err.get('input')!r}"
         lines.append(f"  - {loc}: {msg}")

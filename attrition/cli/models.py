@@ -51,7 +51,8 @@ def _metrics_table(metrics: pd.DataFrame, title: str) -> Table:
 @app.command()
 def train(
     config: Annotated[
-        Path, typer.Option(help="Training config (YAML), e.g. configs/client_outflow.yaml.")
+        Path,
+        typer.Option(help="Training config (YAML), e.g. attrition/configs/client_outflow.yaml."),
     ],
     source: Annotated[
         str | None, typer.Option(help="Data source; overrides data.source (or data.path for flat).")

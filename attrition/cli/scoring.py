@@ -108,7 +108,7 @@ def score(
         ),
     ] = None,
     playbook: Annotated[
-        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+        Path | None, typer.Option(help="Retention playbook (default: the shipped playbook.yaml).")
     ] = None,
     top_k: Annotated[int, typer.Option(help="Drivers kept per entity.")] = 5,
 ) -> None:
@@ -201,7 +201,7 @@ def plan(
         typer.Option(help="Parquet file (default $ATTRITION_HOME/plans/plan_<as-of>.parquet)."),
     ] = None,
     playbook: Annotated[
-        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+        Path | None, typer.Option(help="Retention playbook (default: the shipped playbook.yaml).")
     ] = None,
 ) -> None:
     """Each RM's contacts for the coming week, within capacity; the rest to the remote team.
@@ -255,7 +255,7 @@ app.add_typer(playbook_app, name="playbook")
 @playbook_app.command("check")
 def playbook_check(
     path: Annotated[
-        Path | None, typer.Argument(help="Playbook YAML (default configs/playbook.yaml).")
+        Path | None, typer.Argument(help="Playbook YAML (default: the shipped playbook.yaml).")
     ] = None,
 ) -> None:
     """Validate a playbook: every problem at once (exit 1), or a summary (exit 0)."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from attrition.config import load_config, parse_config
+from attrition.config import SHIPPED_CONFIGS, load_config, parse_config
 from attrition.errors import ConfigError
 from attrition.io import write_tables
 from attrition.pipeline.datasets import bank_sets, is_test_entity, landmark_months
@@ -16,7 +14,7 @@ from attrition.pipeline.evaluate import evaluate_registered
 from attrition.pipeline.train import resolve_models, train
 from attrition.registry import ModelRegistry, RegistryError
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+CONFIGS = SHIPPED_CONFIGS
 FAST_XGB = {"type": "xgb_cox", "params": {"n_estimators": 60}}
 
 
