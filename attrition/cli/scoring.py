@@ -120,11 +120,17 @@ def score(
     """
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
+    from attrition.io.outputs import check_output_file
     from attrition.pipeline.score import DEFAULT_MODELS, score_bank
     from attrition.playbook import load_playbook
 
     entities = ("rm", "client") if target == Target.both else (target.value,)
     home = attrition_home()
+    if out is not None:
+        try:
+            check_output_file(out, example="scores.parquet")
+        except AttritionError as exc:
+            raise _fail(exc) from exc
     if model is not None and target == Target.both:
         entity = _entity_of(home, model)
         if entity is None:
@@ -213,12 +219,16 @@ def plan(
 
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
+    from attrition.io.outputs import check_output_file
     from attrition.pipeline.plan import contact_plan, plan_summary
     from attrition.playbook import load_playbook
 
     home = attrition_home()
     path = scores or home / "scores" / f"scores_{as_of}.parquet"
     try:
+        out = check_output_file(
+            out or home / "plans" / f"plan_{as_of}.parquet", example="plan.parquet"
+        )
         if not Path(path).is_file():
             raise ValueError(
                 f"no scores at {path}; run `attrition score --as-of {as_of}` first or pass --scores"
@@ -230,7 +240,7 @@ def plan(
         with console.status("Loading data"):
             data = load_bank(source or _training_source(home, "client_outflow"))
         result = contact_plan(frame, data, book)
-        written = write_parquet(result, out or home / "plans" / f"plan_{as_of}.parquet")
+        written = write_parquet(result, out)
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     summary = plan_summary(result)
