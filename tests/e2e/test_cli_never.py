@@ -1,0 +1,125 @@
+"""What a command must never do: delete the user's files, crash after the work, leave
+temporaries behind, hide models, or depend on the working folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import attrition
+from attrition.cli import app
+
+runner = CliRunner()
+
+
+def _said(result) -> str:
+    """What the command printed, with the console's line wrapping undone."""
+    return " ".join(result.output.split())
+
+
+def _user_folder(path: Path) -> dict[str, bytes]:
+    """A folder of the user's own files; returns them for comparison."""
+    (path / "sub").mkdir(parents=True)
+    (path / "notes.txt").write_text("mine")
+    (path / "sub" / "data.csv").write_text("a,b\n1,2\n")
+    return _snapshot(path)
+
+
+def _snapshot(path: Path) -> dict[str, bytes]:
+    return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
+
+
+def test_generate_into_a_folder_with_other_files_is_refused(tmp_path):
+    out = tmp_path / "mine"
+    before = _user_folder(out)
+    result = runner.invoke(app, ["generate", "--out", str(out), "--clients", "300"])
+    assert result.exit_code == 1
+    assert "not empty" in _said(result) and "--force" in _said(result)
+    assert "Traceback" not in result.output
+    assert _snapshot(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine"]
+
+
+def test_generate_with_force_into_a_folder_with_other_files_keeps_them(tmp_path):
+    out = tmp_path / "mine"
+    before = _user_folder(out)
+    args = ["generate", "--out", str(out), "--clients", "300", "--months", "14", "--force"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    after = _snapshot(out)
+    assert {k: after[k] for k in before} == before
+    assert (out / "clients.parquet").is_file() and (out / "truth" / "rm_hazard.parquet").is_file()
+
+    # now a previous output: generating again needs no --force and still keeps them
+    result = runner.invoke(app, args[:-1])
+    assert result.exit_code == 0, result.output
+    assert {k: _snapshot(out)[k] for k in before} == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["score"], id="score"),
+        pytest.param(["plan", "--as-of", "2024-01"], id="plan"),
+        pytest.param(
+            ["features", "--source", "nowhere", "--as-of", "2024-01", "--entity", "rm"],
+            id="features",
+        ),
+    ],
+)
+def test_out_naming_a_folder_is_refused_before_any_work(command, tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path / "home"))  # no models, no scores
+    folder = tmp_path / "results"
+    folder.mkdir()
+    result = runner.invoke(app, [*command, "--out", str(folder)])
+    assert result.exit_code == 1
+    # refused for the folder, not for the missing models, scores or source it would need
+    assert "is a folder; pass a file path" in _said(result)
+    assert "Traceback" not in result.output
+    assert list(folder.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_demo_into_a_folder_with_other_files_is_refused_before_the_first_step(tmp_path):
+    before = _user_folder(tmp_path / "demo" / "bank")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
+    assert result.exit_code == 1
+    assert "not empty" in _said(result) and "Generate a synthetic bank" not in _said(result)
+    assert _snapshot(tmp_path / "demo" / "bank") == before
+
+
+def test_demo_finds_its_configs_from_another_working_folder(tmp_path, monkeypatch):
+    from attrition.cli.demo import check_demo
+
+    monkeypatch.chdir(tmp_path)
+    configs, book = check_demo(Path("demo"))
+    assert {name: c.name for name, c in configs.items()} == {
+        "rm_resignation": "rm_resignation",
+        "client_outflow": "client_outflow",
+    }
+    assert book.rules
+    assert not Path("demo").exists()  # checking writes nothing
+
+
+def test_playbook_check_runs_from_another_working_folder(tmp_path):
+    """A separate process whose working folder is not the repository reads the shipped playbook."""
+    code = "from attrition.cli import app; app(['playbook', 'check'])"
+    env = {**os.environ, "PYTHONPATH": str(Path(attrition.__file__).resolve().parents[1])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "is valid" in done.stderr and "playbook.yaml" in done.stderr
+
+
+@pytest.mark.slow
+def test_demo_runs_from_another_working_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "--out", "demo", "--clients", "1500"])
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "demo" / "scores").glob("scores_*.parquet"))
