@@ -125,9 +125,13 @@ def models_list() -> None:
     for col in ("model", "target", "type", "created", "rows", "C (Harrell, test)"):
         table.add_column(col)
     for r in records:
-        m = r.metrics
-        chosen = m[m["model"] == r.metadata.get("model_label")] if len(m) else m
-        c = f"{chosen['c_harrell'].iloc[0]:.3f}" if len(chosen) else ""
+        if r.problem is not None:
+            table.add_row(r.ref, f"broken: {r.problem}", "", "", "", "")
+            continue
+        m, c = r.metrics, ""
+        if {"model", "c_harrell"} <= set(m.columns):
+            chosen = m[m["model"] == r.metadata.get("model_label")]
+            c = f"{chosen['c_harrell'].iloc[0]:.3f}" if len(chosen) else ""
         table.add_row(
             r.ref,
             str(r.metadata.get("target")),

@@ -117,6 +117,58 @@ def test_playbook_check_runs_from_another_working_folder(tmp_path):
     assert "is valid" in done.stderr and "playbook.yaml" in done.stderr
 
 
+def _registry_with_three_versions(home: Path) -> None:
+    import numpy as np
+    import pandas as pd
+
+    from attrition.registry import ModelRegistry
+    from survival.cox import CoxPHSurvival
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=100), "duration": rng.integers(1, 12, 100), "event": 1})
+    model = CoxPHSurvival().fit(df)
+    for _ in range(3):
+        ModelRegistry(home).register(
+            "m",
+            model=model,
+            config_yaml="name: m\ntarget: flat\nmodel: {type: coxph}\n"
+            "data: {path: t.csv, id: id, duration: duration, event: event}\n",
+            metadata={"target": "flat", "model_label": "model:coxph", "n_train": 100},
+            metrics=pd.DataFrame({"model": ["model:coxph"], "c_harrell": [0.61]}),
+        )
+
+
+def test_models_list_with_a_broken_version_lists_it_and_every_other(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
+    _registry_with_three_versions(tmp_path)
+    (tmp_path / "models" / "m" / "v2" / "metadata.json").write_text("{not json")
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    said = _said(result)
+    assert "m@1" in said and "m@3" in said and "0.610" in said
+    assert "m@2" in said and "broken: metadata.json unreadable" in said
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["models", "show", "m@2"], id="show"),
+        pytest.param(["evaluate", "--model", "m@2"], id="evaluate"),
+    ],
+)
+def test_show_or_evaluate_of_a_version_without_its_config_is_a_one_line_error(
+    command, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
+    _registry_with_three_versions(tmp_path)
+    (tmp_path / "models" / "m" / "v2" / "config.yaml").unlink()
+    result = runner.invoke(app, command)
+    assert result.exit_code == 1
+    assert "m@2 is broken (config.yaml missing)" in _said(result)
+    assert "Traceback" not in result.output
+    assert runner.invoke(app, ["models", "show", "m@3"]).exit_code == 0
+
+
 @pytest.mark.slow
 def test_demo_runs_from_another_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
