@@ -47,7 +47,9 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Working directory of the demo.")] = Path("var/demo"),
+    out: Annotated[
+        Path | None, typer.Option(help="Working directory of the demo (default var/demo).")
+    ] = None,
     clients: Annotated[int, typer.Option(help="Clients in the synthetic bank.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     force: Annotated[
@@ -66,11 +68,13 @@ def demo(
     """
     import pandas as pd
 
+    from attrition.config import DEMO_DIR
     from attrition.features import build_features
     from attrition.io import validate_source, write_parquet
     from attrition.labels import client_outflow_labels, rm_resignation_labels
 
     t0 = time.perf_counter()
+    out = out or DEMO_DIR
     bank_dir = out / "bank"
     try:
         configs, book = check_demo(out, force=force)

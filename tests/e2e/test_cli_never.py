@@ -169,6 +169,44 @@ def test_show_or_evaluate_of_a_version_without_its_config_is_a_one_line_error(
     assert runner.invoke(app, ["models", "show", "m@3"]).exit_code == 0
 
 
+SMALL_FLAT = """name: rel
+target: flat
+seed: 7
+data: {path: ../rossi.csv, id: person_id, duration: week, event: arrest, categorical: [race]}
+horizons: [13, 26]
+split: {test_fraction: 0.3}
+model: {type: coxph, params: {penalizer: 0.1}}
+"""
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        pytest.param("config", id="relative-path-in-the-config"),
+        pytest.param("--source", id="relative-source-option"),
+    ],
+)
+def test_train_with_a_relative_source_then_evaluate_from_another_folder(how, tmp_path, monkeypatch):
+    from attrition.config import SHIPPED_CONFIGS
+
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path / "home"))
+    work = tmp_path / "work"
+    (work / "cfg").mkdir(parents=True)
+    (work / "rossi.csv").write_bytes((SHIPPED_CONFIGS / "data" / "rossi.csv").read_bytes())
+    (work / "cfg" / "rel.yaml").write_text(SMALL_FLAT)
+    monkeypatch.chdir(work)
+    extra = ["--source", "rossi.csv"] if how == "--source" else []
+    result = runner.invoke(app, ["train", "--config", "cfg/rel.yaml", *extra])
+    assert result.exit_code == 0, result.output
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    result = runner.invoke(app, ["evaluate", "--model", "rel"])
+    assert result.exit_code == 0, result.output
+    assert "rel@1" in result.output
+
+
 @pytest.mark.slow
 def test_demo_runs_from_another_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
