@@ -179,6 +179,17 @@ model: {type: coxph, params: {penalizer: 0.1}}
 """
 
 
+def _small_flat_workspace(tmp_path: Path) -> Path:
+    """work/rossi.csv and work/cfg/rel.yaml (a Cox model on Rossi, about a second)."""
+    from attrition.config import SHIPPED_CONFIGS
+
+    work = tmp_path / "work"
+    (work / "cfg").mkdir(parents=True)
+    (work / "rossi.csv").write_bytes((SHIPPED_CONFIGS / "data" / "rossi.csv").read_bytes())
+    (work / "cfg" / "rel.yaml").write_text(SMALL_FLAT)
+    return work
+
+
 @pytest.mark.parametrize(
     "how",
     [
@@ -187,14 +198,8 @@ model: {type: coxph, params: {penalizer: 0.1}}
     ],
 )
 def test_train_with_a_relative_source_then_evaluate_from_another_folder(how, tmp_path, monkeypatch):
-    from attrition.config import SHIPPED_CONFIGS
-
     monkeypatch.setenv("ATTRITION_HOME", str(tmp_path / "home"))
-    work = tmp_path / "work"
-    (work / "cfg").mkdir(parents=True)
-    (work / "rossi.csv").write_bytes((SHIPPED_CONFIGS / "data" / "rossi.csv").read_bytes())
-    (work / "cfg" / "rel.yaml").write_text(SMALL_FLAT)
-    monkeypatch.chdir(work)
+    monkeypatch.chdir(_small_flat_workspace(tmp_path))
     extra = ["--source", "rossi.csv"] if how == "--source" else []
     result = runner.invoke(app, ["train", "--config", "cfg/rel.yaml", *extra])
     assert result.exit_code == 0, result.output
@@ -205,6 +210,25 @@ def test_train_with_a_relative_source_then_evaluate_from_another_folder(how, tmp
     result = runner.invoke(app, ["evaluate", "--model", "rel"])
     assert result.exit_code == 0, result.output
     assert "rel@1" in result.output
+
+
+def test_score_after_a_killed_score_removes_what_it_left_and_nothing_else(tmp_path, monkeypatch):
+    import pandas as pd
+
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(_small_flat_workspace(tmp_path))
+    assert runner.invoke(app, ["train", "--config", "cfg/rel.yaml"]).exit_code == 0
+    pd.read_csv("rossi.csv").drop(columns=["week", "arrest"]).to_csv("new.csv", index=False)
+    killed = Path(f".scores.parquet.tmp-999999999-{'0' * 32}")  # its process is gone
+    killed.write_bytes(b"half a file")
+    mine = Path(".scores.parquet.bak")
+    mine.write_text("the user's")
+
+    args = ["score", "--model", "rel", "--source", "new.csv", "--out", "scores.parquet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert len(pd.read_parquet("scores.parquet")) == 432
+    assert not killed.exists() and mine.read_text() == "the user's"
 
 
 @pytest.mark.slow
