@@ -161,7 +161,11 @@ def _listed_files(dest: Path, marker: str) -> set[str] | None:
         logger.warning("%s is unreadable; files it listed are kept", path)
         return set()
     # never trust a listed path outside the folder
-    return {f for f in files if isinstance(f, str) and ".." not in Path(f).parts}
+    return {
+        f
+        for f in files
+        if isinstance(f, str) and not Path(f).is_absolute() and ".." not in Path(f).parts
+    }
 
 
 def check_owned_folder(dest: str | os.PathLike[str], marker: str, *, force: bool) -> None:

@@ -149,3 +149,15 @@ def test_a_killed_generate_leaves_a_folder_that_the_next_run_removes(tmp_path):
 def test_temporary_names_are_hidden_and_carry_the_process_id(tmp_path):
     name = temp_path(tmp_path / "x.parquet").name
     assert name.startswith(".x.parquet.tmp-") and f"-{os.getpid()}-" in name
+
+
+def test_a_marker_edited_to_list_files_outside_the_folder_deletes_none_of_them(tmp_path):
+    dest = tmp_path / "out"
+    write_owned_folder(dest, _writer({"a.csv": "1"}), marker=MARKER, info={})
+    (dest / "notes.txt").write_text("mine")  # forces the file-by-file path
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep")
+    listing = {"files": ["a.csv", str(outside), "../precious.txt"]}
+    (dest / MARKER).write_text(json.dumps(listing))
+    write_owned_folder(dest, _writer({"b.csv": "2"}), marker=MARKER, info={})
+    assert outside.read_text() == "keep" and not (dest / "a.csv").exists()

@@ -234,6 +234,6 @@ def test_score_after_a_killed_score_removes_what_it_left_and_nothing_else(tmp_pa
 @pytest.mark.slow
 def test_demo_runs_from_another_working_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["demo", "--out", "demo", "--clients", "1500"])
+    result = runner.invoke(app, ["demo", "--out", "demo", "--clients", "6000"])
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "demo" / "scores").glob("scores_*.parquet"))
