@@ -1,6 +1,6 @@
 """Training configuration: one YAML file per model, parsed once into frozen pydantic models.
 
-Example (``configs/client_outflow.yaml``)::
+Example (``attrition/configs/client_outflow.yaml``, shipped as package data)::
 
     name: client_outflow
     target: client_outflow          # client_outflow | rm_resignation | flat
@@ -14,8 +14,10 @@ Example (``configs/client_outflow.yaml``)::
     compare: [{type: weibull_aft}, {type: logistic_hazard}]
 
 Unknown keys are errors (``extra="forbid"``); messages name the key and the allowed
-values. Relative paths in ``data`` are relative to the config file's folder. Nothing
-below the CLI and pipeline reads YAML or the environment.
+values. Relative paths in ``data`` are relative to the config file's folder, and a
+``--source`` override to the working folder; both are made absolute at once, so the
+config stored with a model works from any folder. Nothing below the CLI and pipeline
+reads YAML or the environment.
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ from attrition.contracts import DEFAULT_HORIZONS, OUTFLOW_DROP, OUTFLOW_MIN_AUM,
 from attrition.errors import ConfigError
 
 Target = Literal["client_outflow", "rm_resignation", "flat"]
+# The configs that ship with the package (the demo's, the playbook, the flat example)
+SHIPPED_CONFIGS = Path(__file__).resolve().parent / "configs"
+# Where `attrition demo` works by default (relative to the working folder)
+DEMO_DIR = Path("var") / "demo"
 ENTITY_OF_TARGET = {"client_outflow": "client", "rm_resignation": "rm"}
 HISTORY_MONTHS = 3  # months of balances the earliest landmark needs (outflow reference)
 
@@ -221,11 +227,20 @@ class TrainConfig(_Frozen):
         return ENTITY_OF_TARGET.get(self.target)
 
     def with_source(self, source: str | None) -> TrainConfig:
-        """This config with ``data.source`` (or ``data.path`` for flat) replaced."""
+        """This config with ``data.source`` (or ``data.path`` for flat) replaced; a
+        relative path is resolved from the working folder."""
         if source is None:
             return self
         key = "path" if self.target == "flat" else "source"
-        return self.model_copy(update={"data": self.data.model_copy(update={key: source})})
+        value = absolute_source(source, Path.cwd())
+        return self.model_copy(update={"data": self.data.model_copy(update={key: value})})
+
+
+def absolute_source(value: str, base: Path) -> str:
+    """A file or folder path made absolute (relative to ``base``); a URL unchanged."""
+    if "://" in value:
+        return value
+    return os.path.normpath(os.path.join(os.path.abspath(base), os.path.expanduser(value)))
 
 
 def read_yaml(path: Path, *, what: str) -> Any:
@@ -249,7 +264,7 @@ def format_validation_errors(exc: ValidationError, where: str, *, what: str = "c
         loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
-            msg = "unknown key (check the spelling; see configs/ for examples)"
+            msg = f"unknown key (check the spelling; see {SHIPPED_CONFIGS} for examples)"
         elif err["type"] == "literal_error":
             msg = f"{msg}, got {err.get('input')!r}"
         lines.append(f"  - {loc}: {msg}")
@@ -286,8 +301,8 @@ def _resolve_paths(config: TrainConfig, base: Path) -> TrainConfig:
     updates = {}
     for key in ("path", "source"):
         value = getattr(config.data, key)
-        if value and "://" not in value and not Path(value).is_absolute():
-            updates[key] = os.path.normpath(base / value)
+        if value:
+            updates[key] = absolute_source(value, base)
     if not updates:
         return config
     return config.model_copy(update={"data": config.data.model_copy(update=updates)})

@@ -65,5 +65,10 @@ class ConfigError(AttritionError, ValueError):
     """A configuration value is missing or not one of the allowed values."""
 
 
+class OutputError(AttritionError, ValueError):
+    """An output cannot be written where asked (a folder for a file, a folder that holds
+    files the product did not write, no permission)."""
+
+
 class DataQualityWarning(UserWarning):
     """Data is usable but suspicious (e.g. rows referring to unknown clients are ignored)."""

@@ -1,6 +1,6 @@
 """The retention playbook: tiers, and the actions that drivers call for (en and zh).
 
-Read from YAML (``configs/playbook.yaml`` ships with the product; a bank edits its own
+Read from YAML (``attrition/configs/playbook.yaml`` ships with the product; a bank edits its own
 copy, no code needed) and validated with every problem listed at once: unknown keys,
 features the catalogue does not have for that entity, duplicate rule ids, thresholds
 out of order, effects outside [0, 1].
@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from attrition.config import format_validation_errors, read_yaml
+from attrition.config import SHIPPED_CONFIGS, format_validation_errors, read_yaml
 from attrition.errors import ConfigError
 from attrition.features import feature_catalogue
 
-DEFAULT_PLAYBOOK = Path(__file__).resolve().parents[1] / "configs" / "playbook.yaml"
+DEFAULT_PLAYBOOK = SHIPPED_CONFIGS / "playbook.yaml"
 Entity = Literal["client", "rm"]
 TIERS = ("high", "medium", "low")
 
@@ -193,7 +193,7 @@ class ContactPlanConfig(_Frozen):
 
 
 class Playbook(_Frozen):
-    """A validated playbook (see ``configs/playbook.yaml``)."""
+    """A validated playbook (see ``attrition/configs/playbook.yaml``)."""
 
     version: int = 1
     # the currency of the bank's money columns (one per source, DATA_CONTRACT.md),
@@ -426,6 +426,6 @@ def parse_playbook(raw: Any, *, where: str = "<mapping>") -> Playbook:
 
 
 def load_playbook(path: str | os.PathLike[str] | None = None) -> Playbook:
-    """Read and validate a playbook YAML (the shipped ``configs/playbook.yaml`` by default)."""
+    """Read and validate a playbook YAML (by default the shipped one, ``DEFAULT_PLAYBOOK``)."""
     path = Path(path) if path is not None else DEFAULT_PLAYBOOK
     return parse_playbook(read_yaml(path, what="playbook"), where=str(path))

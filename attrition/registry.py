@@ -9,8 +9,13 @@ Layout under ``$ATTRITION_HOME/models`` (default ``./var/models``)::
     <name>/v<N>/metrics.csv     the holdout metrics of every model tried
 
 A version folder is built under a hidden temporary name and renamed into place, so a
-reader never sees half a model and a crashed run leaves no version behind. Versions
-only grow; ``NAME`` alone means the latest, ``NAME@N`` a given one.
+reader never sees half a model and a crashed run leaves no version behind (a killed
+run's temporary is removed by the next registration). Versions only grow:
+``<name>/.last-version`` keeps the highest number ever given, so a deleted version's
+number is never reused. ``NAME`` alone means the latest, ``NAME@N`` a given one.
+
+A version folder missing a file, or with unreadable metadata, is *broken*: listed with
+the reason, refused with a one-line error when asked for; the other versions still work.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ import os
 import platform
 import re
 import shutil
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -32,9 +36,12 @@ import yaml
 
 from attrition.config import TrainConfig, parse_config
 from attrition.errors import AttritionError
+from attrition.io.outputs import remove_stale_temps, temp_path, write_text_atomic
 
 REGISTRY_FORMAT = 1
 _VERSION_DIR = re.compile(r"^v(\d+)$")
+_REQUIRED_FILES = ("metadata.json", "config.yaml", "model.pkl")
+_LAST_VERSION = ".last-version"
 _LIBRARIES = ("attrition", "numpy", "pandas", "scikit-learn", "lifelines", "xgboost-cpu", "torch")
 
 
@@ -55,12 +62,16 @@ def library_versions() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ModelRecord:
-    """One registered model version (its folder and metadata)."""
+    """One registered model version (its folder and metadata).
+
+    ``problem`` says why a broken version cannot be used (``None`` when it can).
+    """
 
     name: str
     version: int
     path: Path
     metadata: dict[str, Any]
+    problem: str | None = None
 
     @property
     def ref(self) -> str:
@@ -68,8 +79,11 @@ class ModelRecord:
 
     @property
     def metrics(self) -> pd.DataFrame:
-        path = self.path / "metrics.csv"
-        return pd.read_csv(path) if path.exists() else pd.DataFrame()
+        """The holdout metrics; empty when the file is missing or unreadable."""
+        try:
+            return pd.read_csv(self.path / "metrics.csv")
+        except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError):
+            return pd.DataFrame()
 
     @property
     def config_text(self) -> str:
@@ -143,14 +157,15 @@ class ModelRegistry:
         """Write a new version of ``name`` atomically and return its record."""
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".tmp-{uuid.uuid4().hex}"
+        remove_stale_temps(folder / "version")  # what a killed `attrition train` left
+        tmp = temp_path(folder / "version")
         tmp.mkdir()
         try:
             model.save(tmp / "model.pkl")
             (tmp / "config.yaml").write_text(config_yaml, encoding="utf-8")
             metrics.to_csv(tmp / "metrics.csv", index=False)
             for _ in range(100):
-                version = (self._versions(name) or [0])[-1] + 1
+                version = max([*self._versions(name), self._last_version(name)]) + 1
                 meta = {
                     "format": REGISTRY_FORMAT,
                     "name": name,
@@ -167,14 +182,38 @@ class ModelRegistry:
                     if target.exists():
                         continue
                     raise
+                if version > self._last_version(name):
+                    write_text_atomic(folder / _LAST_VERSION, f"{version}\n")
                 return ModelRecord(name, version, target, meta)
             raise RegistryError(f"could not find a free version number for {name!r}")
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
 
+    def _last_version(self, name: str) -> int:
+        """The highest version number ever given to ``name`` (0 when none is recorded)."""
+        try:
+            return int((self.root / name / _LAST_VERSION).read_text().strip())
+        except (OSError, ValueError):
+            return 0
+
+    def _record(self, name: str, number: int) -> ModelRecord:
+        """The version's record, with ``problem`` set when a file is missing or unreadable."""
+        path = self.root / name / f"v{number}"
+        missing = [f for f in _REQUIRED_FILES if not (path / f).is_file()]
+        meta: Any = {}
+        if "metadata.json" not in missing:
+            try:
+                meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:  # JSON and decoding errors are ValueErrors
+                return ModelRecord(name, number, path, {}, f"metadata.json unreadable ({exc})")
+            if not isinstance(meta, dict):
+                return ModelRecord(name, number, path, {}, "metadata.json is not a mapping")
+        problem = f"{', '.join(missing)} missing" if missing else None
+        return ModelRecord(name, number, path, meta, problem)
+
     def get(self, ref: str) -> ModelRecord:
-        """``NAME`` (latest version) or ``NAME@N``."""
+        """``NAME`` (latest version) or ``NAME@N``; a broken version is refused."""
         name, _, version = ref.partition("@")
         versions = self._versions(name)
         if not versions:
@@ -189,12 +228,19 @@ class ModelRegistry:
                 f"model {name!r} has no version {version!r}; versions: "
                 + ", ".join(str(v) for v in versions)
             )
-        path = self.root / name / f"v{number}"
-        try:
-            meta = json.loads((path / "metadata.json").read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise RegistryError(f"model {name}@{number} has no readable metadata: {exc}") from exc
-        return ModelRecord(name, number, path, meta)
+        record = self._record(name, number)
+        if record.problem is not None:
+            others = [v for v in versions if v != number]
+            raise RegistryError(
+                f"model {record.ref} is broken ({record.problem}) in {record.path}; retrain it "
+                "with `attrition train`"
+                + (
+                    f", or use another version: {', '.join(f'{name}@{v}' for v in others)}"
+                    if others
+                    else ""
+                )
+            )
+        return record
 
     def names(self) -> list[str]:
         if not self.root.is_dir():
@@ -202,5 +248,6 @@ class ModelRegistry:
         return sorted(p.name for p in self.root.iterdir() if p.is_dir() and self._versions(p.name))
 
     def records(self) -> list[ModelRecord]:
-        """Every version of every model, oldest first within a name."""
-        return [self.get(f"{n}@{v}") for n in self.names() for v in self._versions(n)]
+        """Every version of every model, oldest first within a name; broken ones included
+        (with ``problem`` set) so that one broken version hides nothing else."""
+        return [self._record(n, v) for n in self.names() for v in self._versions(n)]

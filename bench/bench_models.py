@@ -250,9 +250,7 @@ def main() -> None:
     ap.add_argument("--skip-rsf", action="store_true")
     args = ap.parse_args()
 
-    from pathlib import Path
-
-    from attrition.config import load_config
+    from attrition.config import SHIPPED_CONFIGS, load_config
     from attrition.pipeline.datasets import bank_sets, load_sets
     from attrition.synthetic import GeneratorConfig, generate_bank
     from survival.catalog import make_model
@@ -314,7 +312,7 @@ def main() -> None:
 
     if "flat" not in args.only:
         return
-    flat = load_config(Path(__file__).resolve().parents[1] / "configs" / "flat_rossi.yaml")
+    flat = load_config(SHIPPED_CONFIGS / "flat_rossi.yaml")
     _section(
         "flat: Rossi recidivism",
         lambda seed: load_sets(flat.model_copy(update={"seed": seed})),

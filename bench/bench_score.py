@@ -22,7 +22,7 @@ from _harness import header, run_case, table
 CASE = """
 import time, tempfile
 from pathlib import Path
-from attrition.config import load_config
+from attrition.config import SHIPPED_CONFIGS, load_config
 from attrition.features import build_features
 from attrition.io import load_bank, write_tables
 from attrition.pipeline.plan import contact_plan
@@ -38,7 +38,7 @@ write_tables(bank.data.tables, work / "bank")
 data = load_bank(str(work / "bank"))
 t0 = time.perf_counter()
 for name in ("rm_resignation", "client_outflow"):
-    train(load_config(Path("configs") / f"{{name}}.yaml"), source=str(work / "bank"),
+    train(load_config(SHIPPED_CONFIGS / f"{{name}}.yaml"), source=str(work / "bank"),
           home=str(work))
 t1 = time.perf_counter()
 scores = score_bank(data, home=work)

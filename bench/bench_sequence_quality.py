@@ -16,7 +16,7 @@ for several entity splits (mean ± sd):
   history summarised per feature (the values 1, 3 and 6 months earlier and the
   12-month mean, minimum, maximum and standard deviation);
 - ours, sequence: ``gru_hazard`` with the parameters of
-  ``configs/<target>_sequence.yaml``, early-stopped on held-out entities (the default)
+  ``attrition/configs/<target>_sequence.yaml``, early-stopped on held-out entities (the default)
   and on the latest training landmarks (``split.early_stopping: time``);
 - oracle: the generator's true hazards (a ceiling: it also knows the observables after
   the as-of month).
@@ -34,7 +34,6 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,7 +42,6 @@ from _harness import header, table
 from bench_models import _aggregate, _Lifelines, _metrics, _Oracle
 
 warnings.filterwarnings("ignore")
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 LAGS = (1, 3, 6)
 
 
@@ -144,7 +142,7 @@ def main() -> None:
 
     import torch
 
-    from attrition.config import load_config
+    from attrition.config import SHIPPED_CONFIGS, load_config
     from attrition.pipeline.datasets import bank_sets, with_sequences
     from attrition.synthetic import GeneratorConfig, generate_bank
 
@@ -172,7 +170,7 @@ def main() -> None:
     }
     for part in args.only:
         config_file, id_col, truth, gen = cases[part]
-        base = load_config(CONFIGS / config_file)
+        base = load_config(SHIPPED_CONFIGS / config_file)
         t0 = time.perf_counter()
         bank = generate_bank(config=gen)
         print(

@@ -23,9 +23,12 @@ if TYPE_CHECKING:
     pass
 
 
-def _generate(out: Path, clients: int, seed: int, months: int, fmt: str) -> Path:
-    from attrition.synthetic import GeneratorConfig, generate_bank, write_bank
+def _generate(
+    out: Path, clients: int, seed: int, months: int, fmt: str, *, force: bool = False
+) -> Path:
+    from attrition.synthetic import GeneratorConfig, check_bank_folder, generate_bank, write_bank
 
+    check_bank_folder(out, force=force)  # before the minutes of simulation
     cfg = GeneratorConfig(n_clients=clients, seed=seed, months=months)
     with _progress_bar("Simulating") as bar:
         task = bar.add_task("Simulating the bank", total=months)
@@ -33,7 +36,7 @@ def _generate(out: Path, clients: int, seed: int, months: int, fmt: str) -> Path
             config=cfg, progress=lambda done, total: bar.update(task, completed=done)
         )
     with console.status("Writing tables"):
-        write_bank(bank, out, fmt=fmt)
+        write_bank(bank, out, fmt=fmt, force=force)
     return out
 
 
@@ -44,11 +47,23 @@ def generate(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same bank.")] = 0,
     months: Annotated[int, typer.Option(help="Months of history.")] = 36,
     fmt: Annotated[FileFormat, typer.Option("--format", help="File format.")] = FileFormat.parquet,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write into a non-empty folder that is not a previous output of generate "
+            "(files of the same names are replaced; nothing else is deleted).",
+        ),
+    ] = False,
 ) -> None:
-    """Write a synthetic bank (every contract table, plus truth/ with the true hazards)."""
+    """Write a synthetic bank (every contract table, plus truth/ with the true hazards).
+
+    OUT must be a new or empty folder or a previous output of generate; a later run
+    replaces only the files generate wrote there.
+    """
     t0 = time.perf_counter()
     try:
-        _generate(out, clients, seed, months, fmt.value)
+        _generate(out, clients, seed, months, fmt.value, force=force)
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     console.print(
@@ -91,24 +106,23 @@ def features(
 ) -> None:
     """Build point-in-time features (one row per entity and as-of month)."""
     from attrition.features import build_features
-    from attrition.io import load_bank
+    from attrition.io import load_bank, write_parquet
+    from attrition.io.outputs import check_output_file
 
     try:
+        if out is not None:
+            check_output_file(out, example=f"{entity.value}_features.parquet")
         with console.status("Loading and validating"):
             data = load_bank(source)
         t0 = time.perf_counter()
         with console.status(f"Building {entity.value} features"):
             frame = build_features(data, entity.value, as_of)
+        if out is not None:
+            write_parquet(frame.reset_index().assign(as_of=lambda f: f["as_of"].astype(str)), out)
     except AttritionError as exc:
         raise _fail(exc) from exc
     console.print(
         f"{len(frame):,} rows x {frame.shape[1]} features in {time.perf_counter() - t0:.1f}s"
     )
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_suffix(out.suffix + ".tmp")
-        frame.reset_index().assign(as_of=lambda f: f["as_of"].astype(str)).to_parquet(
-            tmp, index=False
-        )
-        tmp.replace(out)
         console.print(f"Wrote {out}")

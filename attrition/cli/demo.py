@@ -21,14 +21,45 @@ from attrition.cli.scoring import _top_at_risk
 from attrition.errors import AttritionError
 
 if TYPE_CHECKING:
-    pass
+    from attrition.config import TrainConfig
+    from attrition.playbook import Playbook
+
+DEMO_MODELS = ("rm_resignation", "client_outflow")
+
+
+def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig], Playbook]:
+    """Everything the demo reads or writes, checked before its first step: the shipped
+    training configs and playbook (package data, found from any working folder) and
+    every output path. Returns the configs by name and the playbook."""
+    from attrition.config import SHIPPED_CONFIGS, load_config
+    from attrition.io.outputs import check_output_file
+    from attrition.playbook import load_playbook
+    from attrition.synthetic import check_bank_folder
+
+    configs = {name: load_config(SHIPPED_CONFIGS / f"{name}.yaml") for name in DEMO_MODELS}
+    book = load_playbook()
+    check_bank_folder(out / "bank", force=force)
+    for entity in ("client", "rm"):
+        check_output_file(out / "features" / f"{entity}_features.parquet")
+    check_output_file(out / "scores" / "scores.parquet")
+    return configs, book
 
 
 @app.command()
 def demo(
-    out: Annotated[Path, typer.Option(help="Working directory of the demo.")] = Path("var/demo"),
+    out: Annotated[
+        Path | None, typer.Option(help="Working directory of the demo (default var/demo).")
+    ] = None,
     clients: Annotated[int, typer.Option(help="Clients in the synthetic bank.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write the bank into OUT/bank even if it holds files generate did not write "
+            "(files of the same names are replaced; nothing else is deleted).",
+        ),
+    ] = False,
 ) -> None:
     """Run the main job end to end on a synthetic bank and say where everything went.
 
@@ -37,15 +68,18 @@ def demo(
     """
     import pandas as pd
 
+    from attrition.config import DEMO_DIR
     from attrition.features import build_features
-    from attrition.io import validate_source
+    from attrition.io import validate_source, write_parquet
     from attrition.labels import client_outflow_labels, rm_resignation_labels
 
     t0 = time.perf_counter()
+    out = out or DEMO_DIR
     bank_dir = out / "bank"
     try:
+        configs, book = check_demo(out, force=force)
         console.rule("1. Generate a synthetic bank")
-        _generate(bank_dir, clients, seed, 36, "parquet")
+        _generate(bank_dir, clients, seed, 36, "parquet", force=force)
         console.print(f"tables in {bank_dir}")
 
         console.rule("2. Validate it against the data contract")
@@ -60,7 +94,6 @@ def demo(
         last = data.last_month
         as_of = [str(last - k) for k in (12, 9, 6, 3)]
         feat_dir = out / "features"
-        feat_dir.mkdir(parents=True, exist_ok=True)
         summary = Table(title="Features and labels")
         for col in ("population", "as-of months", "rows", "features", "events", "seconds"):
             summary.add_column(col)
@@ -69,9 +102,9 @@ def demo(
             frame = build_features(data, entity, as_of)
             labels = labeler(data, as_of)
             joined = frame.join(labels[["duration", "event"]], how="inner")
-            path = feat_dir / f"{entity}_features.parquet"
-            joined.reset_index().assign(as_of=lambda f: f["as_of"].astype(str)).to_parquet(
-                path, index=False
+            write_parquet(
+                joined.reset_index().assign(as_of=lambda f: f["as_of"].astype(str)),
+                feat_dir / f"{entity}_features.parquet",
             )
             summary.add_row(
                 entity,
@@ -83,22 +116,14 @@ def demo(
             )
         out_console.print(summary)
 
-        console.rule(
-            "4. Train the RM and client models (configs/rm_resignation.yaml, client_outflow.yaml)"
-        )
-        from attrition.config import load_config
+        console.rule("4. Train the RM and client models (the shipped configs of both)")
         from attrition.pipeline.train import train as run_training
 
         registered = []
-        for name in ("rm_resignation", "client_outflow"):
-            config_path = Path("configs") / f"{name}.yaml"
-            if not config_path.is_file():
-                raise typer.BadParameter(
-                    f"{config_path} not found: run the demo from the repository root"
-                )
+        for name, config in configs.items():
             with console.status(f"Training {name}") as status:
                 result = run_training(
-                    load_config(config_path),
+                    config,
                     source=str(bank_dir),
                     home=str(out),
                     progress=lambda m, s=status: s.update(m),
@@ -108,11 +133,10 @@ def demo(
             registered.append(str(result.record.path))
 
         console.rule("5. Score RMs, then clients, with drivers and actions")
-        from attrition.io import write_parquet
         from attrition.pipeline.score import score_bank
 
         with console.status("Scoring") as status:
-            scores = score_bank(data, home=out, progress=lambda m: status.update(m))
+            scores = score_bank(data, home=out, playbook=book, progress=lambda m: status.update(m))
         scores_path = write_parquet(scores, out / "scores" / f"scores_{data.last_month}.parquet")
         out_console.print(_top_at_risk(scores))
     except AttritionError as exc:

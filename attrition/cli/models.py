@@ -51,7 +51,8 @@ def _metrics_table(metrics: pd.DataFrame, title: str) -> Table:
 @app.command()
 def train(
     config: Annotated[
-        Path, typer.Option(help="Training config (YAML), e.g. configs/client_outflow.yaml.")
+        Path,
+        typer.Option(help="Training config (YAML), e.g. attrition/configs/client_outflow.yaml."),
     ],
     source: Annotated[
         str | None, typer.Option(help="Data source; overrides data.source (or data.path for flat).")
@@ -128,9 +129,13 @@ def models_list() -> None:
     for col in ("model", "target", "type", "created", "rows", "C (Harrell, test)"):
         table.add_column(col)
     for r in records:
-        m = r.metrics
-        chosen = m[m["model"] == r.metadata.get("model_label")] if len(m) else m
-        c = f"{chosen['c_harrell'].iloc[0]:.3f}" if len(chosen) else ""
+        if r.problem is not None:
+            table.add_row(r.ref, f"broken: {r.problem}", "", "", "", "")
+            continue
+        m, c = r.metrics, ""
+        if {"model", "c_harrell"} <= set(m.columns):
+            chosen = m[m["model"] == r.metadata.get("model_label")]
+            c = f"{chosen['c_harrell'].iloc[0]:.3f}" if len(chosen) else ""
         table.add_row(
             r.ref,
             str(r.metadata.get("target")),

@@ -121,7 +121,7 @@ def score(
         ),
     ] = None,
     playbook: Annotated[
-        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+        Path | None, typer.Option(help="Retention playbook (default: the shipped playbook.yaml).")
     ] = None,
     top_k: Annotated[int, typer.Option(help="Drivers kept per entity.")] = 5,
 ) -> None:
@@ -133,11 +133,17 @@ def score(
     """
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
+    from attrition.io.outputs import check_output_file
     from attrition.pipeline.score import DEFAULT_MODELS, score_bank
     from attrition.playbook import load_playbook
 
     entities = ("rm", "client") if target == Target.both else (target.value,)
     home = attrition_home()
+    if out is not None:
+        try:
+            check_output_file(out, example="scores.parquet")
+        except AttritionError as exc:
+            raise _fail(exc) from exc
     if model is not None and target == Target.both:
         entity = _entity_of(home, model)
         if entity is None:
@@ -194,7 +200,7 @@ def plan(
         typer.Option(help="Parquet file (default $ATTRITION_HOME/plans/plan_<as-of>.parquet)."),
     ] = None,
     playbook: Annotated[
-        Path | None, typer.Option(help="Retention playbook (default configs/playbook.yaml).")
+        Path | None, typer.Option(help="Retention playbook (default: the shipped playbook.yaml).")
     ] = None,
 ) -> None:
     """Each RM's contacts for the coming week, within capacity; the rest to the remote team.
@@ -206,12 +212,16 @@ def plan(
 
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
+    from attrition.io.outputs import check_output_file
     from attrition.pipeline.plan import contact_plan, plan_summary
     from attrition.playbook import load_playbook
 
     home = attrition_home()
     path = scores or home / "scores" / f"scores_{as_of}.parquet"
     try:
+        out = check_output_file(
+            out or home / "plans" / f"plan_{as_of}.parquet", example="plan.parquet"
+        )
         if not Path(path).is_file():
             raise ValueError(
                 f"no scores at {path}; run `attrition score --as-of {as_of}` first or pass --scores"
@@ -223,7 +233,7 @@ def plan(
         with console.status("Loading data"):
             data = load_bank(source or _training_source(home, "client_outflow"))
         result = contact_plan(frame, data, book)
-        written = write_parquet(result, out or home / "plans" / f"plan_{as_of}.parquet")
+        written = write_parquet(result, out)
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     summary = plan_summary(result)
@@ -248,7 +258,7 @@ app.add_typer(playbook_app, name="playbook")
 @playbook_app.command("check")
 def playbook_check(
     path: Annotated[
-        Path | None, typer.Argument(help="Playbook YAML (default configs/playbook.yaml).")
+        Path | None, typer.Argument(help="Playbook YAML (default: the shipped playbook.yaml).")
     ] = None,
 ) -> None:
     """Validate a playbook: every problem at once (exit 1), or a summary (exit 0)."""

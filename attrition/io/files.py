@@ -6,7 +6,6 @@ import io
 import os
 import re
 import shutil
-import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from attrition.errors import SourceError
+from attrition.io.outputs import remove_stale_temps, swap_into_place, temp_path, write_atomic
 
 # Every column as text, and only a truly empty cell is missing: "NA" or "null" may be
 # a real segment label or id, and "000123" must keep its zeros.
@@ -126,6 +126,17 @@ def to_arrow(frame: pd.DataFrame, name: str) -> pa.Table:
     return pa.Table.from_arrays(arrays, names=[str(c) for c in frame.columns])
 
 
+def write_table_files(data: Mapping[str, pd.DataFrame], folder: Path, fmt: str) -> None:
+    """One ``<table>.<fmt>`` file per frame in an existing folder (not atomic by itself)."""
+    for name, frame in data.items():
+        table = to_arrow(frame, name)
+        path = folder / f"{name}.{fmt}"
+        if fmt == "parquet":
+            pq.write_table(table, path)
+        else:
+            pa_csv.write_csv(table, path)
+
+
 def write_directory(data: Mapping[str, pd.DataFrame], dest: Path, fmt: str, if_exists: str) -> None:
     if dest.exists():
         if not dest.is_dir():
@@ -136,45 +147,18 @@ def write_directory(data: Mapping[str, pd.DataFrame], dest: Path, fmt: str, if_e
                 "pass if_exists='replace' to overwrite it"
             )
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.parent / f".{dest.name}.tmp-{uuid.uuid4().hex}"
+    remove_stale_temps(dest)
+    tmp = temp_path(dest)
     tmp.mkdir()
     try:
-        for name, frame in data.items():
-            table = to_arrow(frame, name)
-            path = tmp / f"{name}.{fmt}"
-            if fmt == "parquet":
-                pq.write_table(table, path)
-            else:
-                pa_csv.write_csv(table, path)
-        _swap_into_place(tmp, dest)
+        write_table_files(data, tmp, fmt)
+        swap_into_place(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
 
 
-def _swap_into_place(tmp: Path, dest: Path) -> None:
-    if not dest.exists():
-        os.rename(tmp, dest)
-        return
-    old = dest.parent / f".{dest.name}.old-{uuid.uuid4().hex}"
-    os.rename(dest, old)
-    try:
-        os.rename(tmp, dest)
-    except BaseException:
-        os.rename(old, dest)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
-
-
 def write_parquet(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write one frame as a Parquet file atomically: a hidden temp file beside it,
     renamed into place, so a reader sees the old file or the new one, never half."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))

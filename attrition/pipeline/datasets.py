@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from attrition.config import HISTORY_MONTHS, TrainConfig
+from attrition.config import DEMO_DIR, HISTORY_MONTHS, TrainConfig
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features, build_sequences
@@ -297,10 +297,11 @@ def load_sets(config: TrainConfig, *, sequences: bool = False) -> SurvivalSets:
 
     source = config.data.source
     if not is_url(source) and not Path(source).exists():
-        raise ConfigError(
-            f"data source {source} does not exist; write a synthetic bank there with "
-            f"`attrition generate --out {source}` (or `make demo`), or pass --source"
-        )
+        if Path(source).resolve() == (DEMO_DIR / "bank").resolve():
+            hint = "run `attrition demo` first (it writes its synthetic bank there)"
+        else:
+            hint = "check the path, or pass --source DIR_OR_URL"
+        raise ConfigError(f"data source {source} of {config.name!r} does not exist; {hint}")
     data = load_bank(source)
     sets = bank_sets(data, config)
     return with_sequences(sets, data, config) if sequences else sets

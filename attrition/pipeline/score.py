@@ -336,7 +336,7 @@ def score_bank(
     entities : which populations (RMs are always scored before clients)
     models : entity -> registry reference (``NAME`` or ``NAME@VERSION``); defaults
         ``rm_resignation`` and ``client_outflow``
-    playbook : default the shipped ``configs/playbook.yaml``
+    playbook : default the shipped ``attrition/configs/playbook.yaml``
 
     Returns
     -------

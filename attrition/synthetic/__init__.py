@@ -21,11 +21,22 @@ from pathlib import Path
 import pandas as pd
 
 from attrition.contracts import BankData
+from attrition.errors import ConfigError
+from attrition.io.files import write_table_files
+from attrition.io.outputs import check_owned_folder, write_owned_folder
 from attrition.synthetic.config import GeneratorConfig, MechanismStrengths
 from attrition.synthetic.simulate import simulate
 from attrition.synthetic.tables import build_tables
 
-__all__ = ["GeneratorConfig", "MechanismStrengths", "SyntheticBank", "generate_bank", "write_bank"]
+__all__ = [
+    "GENERATE_MARKER",
+    "GeneratorConfig",
+    "MechanismStrengths",
+    "SyntheticBank",
+    "check_bank_folder",
+    "generate_bank",
+    "write_bank",
+]
 
 
 @dataclass
@@ -73,29 +84,51 @@ def generate_bank(
     return SyntheticBank(BankData(tables, source=f"synthetic(seed={cfg.seed})"), truth, cfg)
 
 
-def write_bank(bank: SyntheticBank, out: str | os.PathLike, *, fmt: str = "parquet") -> Path:
+GENERATE_MARKER = ".attrition-generate.json"
+_FORMATS = ("parquet", "csv")
+
+
+def check_bank_folder(out: str | os.PathLike, *, force: bool = False) -> None:
+    """Refuse ``out`` before generating: it must be missing, empty, or a previous
+    output of :func:`write_bank` (it holds ``.attrition-generate.json``), unless ``force``.
+
+    Raises
+    ------
+    attrition.errors.OutputError
+        If ``out`` is a file, or a non-empty folder this function did not write.
+    """
+    check_owned_folder(out, GENERATE_MARKER, force=force)
+
+
+def write_bank(
+    bank: SyntheticBank, out: str | os.PathLike, *, fmt: str = "parquet", force: bool = False
+) -> Path:
     """Write the contract tables to ``out`` and the truth to ``out/truth/``, atomically.
 
     The contract tables land in ``out`` as one file per table (a source that
     ``attrition validate`` accepts); the truth folder is not a contract table and
-    loaders ignore it.
+    loaders ignore it. ``out/.attrition-generate.json`` lists what was written, so that
+    a later run replaces exactly those files. A non-empty ``out`` without it is refused
+    unless ``force``; files this function did not write are never deleted.
     """
-    from attrition.io import write_tables
+    if fmt not in _FORMATS:
+        raise ConfigError(f"fmt={fmt!r} is not allowed; use 'parquet' or 'csv'")
 
-    out = Path(out)
-    write_tables(bank.data.tables, out, format=fmt, if_exists="replace")
-    truth_dir = out / "truth"
-    tmp = out / ".truth.tmp"
-    tmp.mkdir(parents=True, exist_ok=True)
-    for name, frame in bank.truth.items():
-        f = frame.copy()
-        f["month"] = f["month"].astype(str)
-        f.to_parquet(tmp / f"{name}.parquet", index=False)
-    cfg = asdict(bank.config)
-    (tmp / "config.json").write_text(json.dumps(cfg, indent=2))
-    if truth_dir.exists():
-        for p in truth_dir.iterdir():
-            p.unlink()
-        truth_dir.rmdir()
-    tmp.rename(truth_dir)
-    return out
+    def build(folder: Path) -> None:
+        write_table_files(bank.data.tables, folder, fmt)
+        truth = folder / "truth"
+        truth.mkdir()
+        for name, frame in bank.truth.items():
+            f = frame.copy()
+            f["month"] = f["month"].astype(str)
+            f.to_parquet(truth / f"{name}.parquet", index=False)
+        (truth / "config.json").write_text(json.dumps(asdict(bank.config), indent=2))
+
+    info = {
+        "command": "attrition generate",
+        "seed": bank.config.seed,
+        "n_clients": bank.config.n_clients,
+        "months": bank.config.months,
+        "format": fmt,
+    }
+    return write_owned_folder(out, build, marker=GENERATE_MARKER, info=info, force=force)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from attrition.config import config_to_yaml, load_config, parse_config
+from attrition.config import SHIPPED_CONFIGS, config_to_yaml, load_config, parse_config
 from attrition.errors import ConfigError
 
-CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+CONFIGS = SHIPPED_CONFIGS
 MINIMAL = {"name": "m", "target": "client_outflow", "model": {"type": "coxph"}}
 
 

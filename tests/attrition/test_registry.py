@@ -95,3 +95,55 @@ def test_model_trained_with_other_features_is_refused(tmp_path, fitted):
         rec.check_features(["x"], "c2")
     with pytest.raises(RegistryError, match="not built now: \\['x'\\]"):
         rec.check_features(["y"], "c1")
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        pytest.param(lambda p: (p / "metadata.json").unlink(), "metadata.json missing", id="gone"),
+        pytest.param(
+            lambda p: (p / "metadata.json").write_text("{half"),
+            "metadata.json unreadable",
+            id="corrupt",
+        ),
+        pytest.param(lambda p: (p / "config.yaml").unlink(), "config.yaml missing", id="config"),
+    ],
+)
+def test_a_broken_version_is_listed_as_broken_and_the_others_still_work(
+    tmp_path, fitted, damage, reason
+):
+    reg = ModelRegistry(tmp_path)
+    second = [_register(reg, fitted[0]) for _ in range(3)][1]
+    damage(second.path)
+    listed = {r.ref: r.problem for r in reg.records()}
+    assert listed["m@1"] is None and listed["m@3"] is None
+    assert listed["m@2"].startswith(reason)
+    assert reg.get("m").version == 3 and reg.get("m@1").load_model() is not None
+    with pytest.raises(RegistryError, match=rf"m@2 is broken \({reason}.*use another version"):
+        reg.get("m@2")
+
+
+def test_a_deleted_versions_number_is_never_reused(tmp_path, fitted):
+    import shutil
+
+    reg = ModelRegistry(tmp_path)
+    for _ in range(3):
+        last = _register(reg, fitted[0])
+    shutil.rmtree(last.path)  # the user deletes m@3
+    assert _register(reg, fitted[0]).version == 4
+    for version in (1, 2, 4):
+        shutil.rmtree(reg.root / "m" / f"v{version}")  # every version
+    assert reg.names() == []
+    assert _register(reg, fitted[0]).version == 5
+
+
+def test_a_killed_train_leaves_a_folder_that_the_next_registration_removes(tmp_path, fitted):
+    folder = tmp_path / "models" / "m"
+    folder.mkdir(parents=True)
+    killed = folder / f".version.tmp-999999999-{'0' * 32}"  # its process no longer runs
+    killed.mkdir()
+    (killed / "model.pkl").write_bytes(b"half a model")
+    (folder / "notes.txt").write_text("mine")
+    record = _register(ModelRegistry(tmp_path), fitted[0])
+    assert sorted(p.name for p in folder.iterdir()) == [".last-version", "notes.txt", "v1"]
+    assert record.version == 1

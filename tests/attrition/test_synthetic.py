@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -132,3 +134,35 @@ def test_generator_config_rejects_bad_values(bad):
 def test_mechanism_strengths_must_not_be_negative():
     with pytest.raises(ValueError, match="rm_overload must be >= 0"):
         MechanismStrengths(rm_overload=-1)
+
+
+def test_generating_again_into_its_own_output_keeps_the_users_files(small_bank, tmp_path):
+    """The second run replaces the tables it wrote (here CSV by Parquet) and nothing else."""
+    from attrition.io import validate_source
+    from attrition.synthetic import GENERATE_MARKER, write_bank
+
+    out = tmp_path / "bank"
+    write_bank(small_bank, out, fmt="csv")
+    (out / "README.txt").write_text("our notes on this bank")
+    write_bank(small_bank, out, fmt="parquet")
+    assert not list(out.glob("*.csv"))
+    assert {p.stem for p in out.glob("*.parquet")} == set(small_bank.data.tables)
+    assert (out / "README.txt").read_text() == "our notes on this bank"
+    listing = json.loads((out / GENERATE_MARKER).read_text())
+    assert (
+        listing["seed"] == small_bank.config.seed
+        and "truth/client_hazard.parquet" in (listing["files"])
+    )
+    assert validate_source(str(out)).ok
+
+
+def test_generating_into_a_folder_of_other_files_is_refused(small_bank, tmp_path):
+    from attrition.errors import OutputError
+    from attrition.synthetic import write_bank
+
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "clients.parquet").write_text("the user's own table")
+    with pytest.raises(OutputError, match="not the output of a previous run"):
+        write_bank(small_bank, out)
+    assert (out / "clients.parquet").read_text() == "the user's own table"

@@ -115,10 +115,10 @@ def test_validate_of_missing_directory_is_a_plain_error(tmp_path):
 
 
 def test_train_evaluate_and_list_models_from_the_flat_example(tmp_path, monkeypatch):
-    from pathlib import Path
+    from attrition.config import SHIPPED_CONFIGS
 
     monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
-    config = Path(__file__).resolve().parents[2] / "configs" / "flat_rossi.yaml"
+    config = SHIPPED_CONFIGS / "flat_rossi.yaml"
     result = runner.invoke(app, ["train", "--config", str(config)])
     assert result.exit_code == 0, result.output
     assert "baseline:coxph" in result.output and "compare:ensemble" in result.output

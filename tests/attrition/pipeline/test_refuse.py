@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from attrition.cli import app
-from attrition.config import load_config, parse_config
+from attrition.config import SHIPPED_CONFIGS, load_config, parse_config
 from attrition.contracts import BankData
 from attrition.errors import ConfigError, DataContractError, DataQualityWarning
 from attrition.io import load_flat, write_tables
@@ -21,7 +21,7 @@ from attrition.pipeline.train import train
 from attrition.playbook import load_playbook
 from attrition.registry import ModelRegistry
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+CONFIGS = SHIPPED_CONFIGS
 BANK_CONFIGS = (
     "client_outflow",
     "rm_resignation",

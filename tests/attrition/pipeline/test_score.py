@@ -133,14 +133,11 @@ def test_attrition_score_command_writes_the_file(home, monkeypatch, tmp_path):
 
 
 def test_a_flat_model_scores_a_table_without_outcomes(tmp_path, monkeypatch):
-    from pathlib import Path
-
-    from attrition.config import load_config
+    from attrition.config import SHIPPED_CONFIGS, load_config
     from attrition.pipeline.train import train
 
-    configs = Path(__file__).resolve().parents[3] / "configs"
-    train(load_config(configs / "flat_rossi.yaml"), home=str(tmp_path))
-    rossi = pd.read_csv(configs / "data" / "rossi.csv")
+    train(load_config(SHIPPED_CONFIGS / "flat_rossi.yaml"), home=str(tmp_path))
+    rossi = pd.read_csv(SHIPPED_CONFIGS / "data" / "rossi.csv")
     new_rows = tmp_path / "new.csv"
     rossi.drop(columns=["week", "arrest"]).head(100).to_csv(new_rows, index=False)
     monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))

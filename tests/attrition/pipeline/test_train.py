@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from attrition.config import load_config, parse_config
+from attrition.config import SHIPPED_CONFIGS, load_config, parse_config
 from attrition.errors import ConfigError
 from attrition.io import write_tables
 from attrition.pipeline.datasets import bank_sets, is_test_entity, landmark_months
@@ -16,7 +14,7 @@ from attrition.pipeline.evaluate import evaluate_registered
 from attrition.pipeline.train import resolve_models, train
 from attrition.registry import ModelRegistry, RegistryError
 
-CONFIGS = Path(__file__).resolve().parents[3] / "configs"
+CONFIGS = SHIPPED_CONFIGS
 FAST_XGB = {"type": "xgb_cox", "params": {"n_estimators": 60}}
 
 
@@ -164,9 +162,21 @@ def test_a_bank_config_without_source_says_how_to_pass_one(tmp_path):
         train(_cfg(), home=str(tmp_path))
 
 
-def test_a_missing_source_directory_says_how_to_create_one(tmp_path):
-    with pytest.raises(ConfigError, match="attrition generate --out"):
-        train(_cfg(data={"source": str(tmp_path / "none")}), home=str(tmp_path))
+def test_a_missing_source_the_user_named_is_named_without_suggesting_synthetic_data(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    mine = _cfg(data={"source": str(tmp_path / "our_bank")})
+    with pytest.raises(ConfigError, match="our_bank of 't_client_outflow' does not exist") as e:
+        train(mine, home=str(tmp_path))
+    assert "check the path" in str(e.value)
+    assert "generate" not in str(e.value) and "demo" not in str(e.value)
+
+
+def test_a_missing_demo_bank_says_to_run_the_demo(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="run `attrition demo` first"):
+        train(_cfg(), source="var/demo/bank", home=str(tmp_path))
 
 
 def test_a_sequence_model_trains_on_monthly_histories_and_is_re_scored(bank_dir, tmp_path):
