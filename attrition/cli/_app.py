@@ -17,7 +17,6 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-MIN_HOLDOUT_EVENTS = 50
 console = Console(stderr=True)
 # wide tables stay readable when piped to a file or a log
 out_console = Console(width=None if sys.stdout.isatty() else 160)

@@ -9,7 +9,6 @@ import typer
 from rich.table import Table
 
 from attrition.cli._app import (
-    MIN_HOLDOUT_EVENTS,
     _fail,
     app,
     console,
@@ -19,6 +18,8 @@ from attrition.errors import AttritionError
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from attrition.config import TrainConfig
 
 
 def _metrics_table(metrics: pd.DataFrame, title: str) -> Table:
@@ -77,18 +78,17 @@ def train(
 
         console.print(f"Used {describe_landmarks(result.sets)}")
     out_console.print(_metrics_table(result.metrics, f"{cfg.name}: holdout metrics"))
-    _warn_if_small(result.metrics)
+    _warn_if_weak(result.metrics, cfg, result.record.metadata.get("model_label"))
     console.print(f"Registered [bold]{result.record.ref}[/] in {result.record.path}")
 
 
-def _warn_if_small(metrics: pd.DataFrame) -> None:
-    events = int(metrics["events_test"].iloc[0]) if len(metrics) else 0
-    if events < MIN_HOLDOUT_EVENTS:
-        console.print(
-            f"[yellow]Warning:[/] the holdout has only {events} events; with fewer than "
-            f"{MIN_HOLDOUT_EVENTS} these metrics are mostly noise. Use more data (a bank "
-            "with more entities, more landmarks.count) before trusting them."
-        )
+def _warn_if_weak(metrics: pd.DataFrame, config: TrainConfig, label: str | None) -> None:
+    """The model's holdout verdict (:func:`attrition.pipeline.quality.weakness`)."""
+    from attrition.pipeline.quality import weakness
+
+    why = weakness(metrics, config.quality, model=label)
+    if why:
+        console.print(f"[yellow]Warning:[/] {why} (bar set by the config's quality section)")
 
 
 @app.command()
@@ -108,7 +108,7 @@ def evaluate(
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     out_console.print(_metrics_table(metrics, f"{record.ref}: holdout metrics"))
-    _warn_if_small(metrics)
+    _warn_if_weak(metrics, record.config, None)
 
 
 models_app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)

@@ -58,7 +58,7 @@ def _score_flat_table(
     """``attrition score --model NAME [--source TABLE]`` for a flat-table model."""
 
     from attrition.io import load_flat, write_parquet
-    from attrition.pipeline.score import flat_scoring_spec, score_flat, unseen_categories
+    from attrition.pipeline.flat import flat_scoring_spec, score_flat, unseen_categories
     from attrition.playbook import load_playbook
     from attrition.registry import ModelRegistry
 

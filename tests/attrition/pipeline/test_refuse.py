@@ -16,7 +16,8 @@ from attrition.contracts import BankData
 from attrition.errors import ConfigError, DataContractError, DataQualityWarning
 from attrition.io import load_flat, write_tables
 from attrition.pipeline.datasets import landmark_months
-from attrition.pipeline.score import score_bank, score_flat
+from attrition.pipeline.flat import score_flat
+from attrition.pipeline.score import score_bank
 from attrition.pipeline.train import train
 from attrition.playbook import load_playbook
 from attrition.registry import ModelRegistry

@@ -1,16 +1,18 @@
 """The retention playbook: tiers, and the actions that drivers call for (en and zh).
 
-Read from YAML (``attrition/configs/playbook.yaml`` ships with the product; a bank edits its own
-copy, no code needed) and validated with every problem listed at once: unknown keys,
-features the catalogue does not have for that entity, duplicate rule ids, thresholds
-out of order, effects outside [0, 1].
+Read from YAML (``attrition/configs/playbook.yaml`` ships with the product; a bank
+edits its own copy, no code needed) and validated with every problem listed at once:
+unknown keys, features the catalogue does not have for that entity, duplicate rule
+ids, thresholds out of order, effects outside [0, 1], a rule whose direction
+contradicts its feature or its value test.
 
-- :meth:`Playbook.tiers` turns risks into ``high`` / ``medium`` / ``low`` by thresholds
-  or by top share of the list.
+- :meth:`Playbook.tiers_of` turns risks and values at risk into ``high`` /
+  ``medium`` / ``low`` (:mod:`attrition.playbook.tiers`: by risk, by value at risk,
+  or the higher of the two; thresholds or top shares, over the list or per branch).
 - :meth:`Playbook.actions` turns one entity's drivers (and their values) into its
-  suggested actions: the rules whose feature is a driver and whose value test passes,
-  most urgent first; when none fires, the tier's default action. The low tier always
-  gets its default (automated care for clients): no RM time goes to it.
+  suggested actions: the rules whose feature is a driver raising the risk and whose
+  value test passes, most urgent first; when none fires, the tier's default action.
+  In the low tier only strong drivers fire rules (automated care otherwise).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError
 
 from attrition.config import SHIPPED_CONFIGS, format_validation_errors, read_yaml
 from attrition.errors import ConfigError
 from attrition.features import feature_catalogue
+from attrition.playbook.tiers import LEVELS, Level, TierConfig, TierRule, tier_problems
+from attrition.playbook.tiers import Frozen as _Frozen
 
 DEFAULT_PLAYBOOK = SHIPPED_CONFIGS / "playbook.yaml"
 Entity = Literal["client", "rm"]
@@ -41,10 +45,6 @@ _OPS = {
     "==": operator.eq,
     "!=": operator.ne,
 }
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Condition(_Frozen):
@@ -94,93 +94,13 @@ class Rule(Action):
     max_aum: float | None = Field(None, gt=0.0)
 
 
-Level = Literal["high", "medium", "low"]
-_LEVELS = np.array(["low", "medium", "high"])
-
-
-class TierCut(_Frozen):
-    """One way of cutting a list into tiers.
-
-    ``by: threshold``: a value ≥ ``high`` is high, ≥ ``medium`` medium. ``by:
-    top_share``: the largest ``high`` share of the list is high, the next up to the
-    ``medium`` share medium (rounded up, so a small branch still has its top entity),
-    counted within each ``per`` group: the whole list (``all``) or each ``branch``.
-    Missing and non-positive values are never tiered up by a cut.
-    """
-
-    by: Literal["threshold", "top_share"] = "threshold"
-    high: float = Field(gt=0.0)
-    medium: float = Field(gt=0.0)
-    per: Literal["all", "branch"] = "all"
-
-    def levels(self, x: np.ndarray, group: np.ndarray | None = None) -> np.ndarray:
-        """0 (low), 1 (medium) or 2 (high) for each value of ``x``."""
-        x = np.asarray(x, dtype=float)
-        valid = np.isfinite(x) & (x > 0)
-        if self.by == "threshold":
-            high, medium = valid & (x >= self.high), valid & (x >= self.medium)
-        else:
-            keys = group if self.per == "branch" and group is not None else np.zeros(len(x))
-            frame = pd.DataFrame({"x": np.where(valid, x, np.nan), "g": keys})
-            by_group = frame.groupby("g", sort=False, dropna=False)["x"]
-            rank = by_group.rank(ascending=False, method="first").to_numpy()
-            n = by_group.transform("count").to_numpy()
-            # 1e-9: 0.6 × 5 is 3.0000000000000004 in floating point, and means 3
-            high = valid & (rank <= np.ceil(self.high * n - 1e-9))
-            medium = valid & (rank <= np.ceil(self.medium * n - 1e-9))
-        return np.where(high, 2, np.where(medium, 1, 0))
-
-
-class TierRule(_Frozen):
-    """How one population is tiered: by ``risk`` (P(event) at the tier horizon), by
-    ``value`` (value at risk, in the data's currency), or by both, when an entity takes
-    the higher of its two tiers (a matrix: a large sum at modest risk and a high risk
-    on a small sum both reach the RM).
-
-    The version-1 form ``{method: threshold|top_share, high, medium}`` still reads, as
-    a ``risk`` cut.
-    """
-
-    risk: TierCut | None = None
-    value: TierCut | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _version_1(cls, raw: Any) -> Any:
-        if isinstance(raw, dict) and "method" in raw:
-            raw = dict(raw)
-            return {"risk": {"by": raw.pop("method"), **raw}}
-        return raw
-
-    def levels(
-        self, risk: np.ndarray, value: np.ndarray | None, group: np.ndarray | None
-    ) -> np.ndarray:
-        """0/1/2 per entity: the higher of the risk and the value tier."""
-        out = np.zeros(len(risk), dtype=int)
-        if self.risk is not None:
-            out = np.maximum(out, self.risk.levels(risk, group))
-        if self.value is not None and value is not None:
-            out = np.maximum(out, self.value.levels(value, group))
-        return out
-
-
-class TierConfig(_Frozen):
-    """``horizon``: the month (1-12) whose risk sets the tier and the value at risk."""
-
-    horizon: int = Field(3, ge=1, le=12)
-    client: TierRule
-    rm: TierRule
-    # flat-table models (no playbook actions): the riskiest 10% high, the next 20% medium
-    flat: TierRule = TierRule(risk=TierCut(by="top_share", high=0.1, medium=0.3))
-
-
 class ContactPlanConfig(_Frozen):
     """Meaningful contacts an RM can make in a week: ``capacity`` for everyone,
     ``by_grade`` (``rms.grade``) and ``by_rm`` (RM id, wins over the grade) to differ."""
 
     capacity: int = Field(25, ge=0)
-    by_grade: dict[str, int] = {}
-    by_rm: dict[str, int] = {}
+    by_grade: dict[str, int] = Field(default_factory=dict)
+    by_rm: dict[str, int] = Field(default_factory=dict)
 
     def capacities(self, rms: pd.DataFrame) -> pd.Series:
         """Weekly capacity per RM id (``rms`` has ``rm_id`` and optionally ``grade``)."""
@@ -232,7 +152,7 @@ class Playbook(_Frozen):
             None if value is None else value.to_numpy(dtype=float),
             None if branch is None else branch.astype(str).to_numpy(),
         )
-        return pd.Series(_LEVELS[levels], index=risk.index, name="tier")
+        return pd.Series(LEVELS[levels], index=risk.index, name="tier")
 
     def describe_tiers(self, entity: str) -> str:
         """The tier rule in words, e.g. ``risk (threshold high 0.2, medium 0.08) or
@@ -330,7 +250,7 @@ def _semantic_problems(book: Playbook) -> list[str]:
                 f"contact_plan.{where}: capacities must be whole numbers ≥ 0, got {bad}"
             )
     for entity in ("client", "rm", "flat"):
-        problems += _tier_problems(entity, getattr(book.tiers, entity))
+        problems += tier_problems(entity, getattr(book.tiers, entity))
     for entity in ("client", "rm"):
         missing = [t for t in TIERS if t not in book.defaults.get(entity, {})]
         if missing:
@@ -356,31 +276,6 @@ def _semantic_problems(book: Playbook) -> list[str]:
             problems.append(f"rules.{i} ({rule.id}): when.op {rule.when.op!r} needs a value")
         if rule.max_aum is not None and rule.entity != "client":
             problems.append(f"rules.{i} ({rule.id}): max_aum is for client rules (RMs have no AUM)")
-    return problems
-
-
-def _tier_problems(entity: str, rule: TierRule) -> list[str]:
-    if rule.risk is None and rule.value is None:
-        return [f"tiers.{entity}: give a risk cut, a value cut or both"]
-    problems = []
-    for axis, cut in (("risk", rule.risk), ("value", rule.value)):
-        if cut is None:
-            continue
-        where = f"tiers.{entity}.{axis}"
-        if cut.by == "threshold" and cut.medium > cut.high:
-            problems.append(
-                f"{where}: expected high ≥ medium, got high={cut.high:g}, medium={cut.medium:g}"
-            )
-        if cut.by == "top_share" and cut.medium < cut.high:
-            problems.append(
-                f"{where}: expected medium ≥ high (shares), got high={cut.high:g}, "
-                f"medium={cut.medium:g}"
-            )
-        if (cut.by == "top_share" or axis == "risk") and max(cut.high, cut.medium) > 1:
-            what = "shares" if cut.by == "top_share" else "risks"
-            problems.append(
-                f"{where}: {what} are at most 1, got high={cut.high:g}, medium={cut.medium:g}"
-            )
     return problems
 
 
