@@ -270,11 +270,16 @@ def flat_sets(frame: pd.DataFrame, config: TrainConfig) -> SurvivalSets:
 
 def _check_sets(train: pd.DataFrame, test: pd.DataFrame, config: TrainConfig) -> None:
     problems = []
+    who = {"rm": "RMs", "client": "clients"}.get(config.entity or "", "entities")
     for part, df in (("training", train), ("test", test)):
         if len(df) == 0:
             problems.append(f"the {part} set is empty")
         elif not df[EVENT].any():
-            problems.append(f"the {part} set has no events")
+            n = df.index.get_level_values(0).nunique()
+            problems.append(
+                f"the {part} set has no events ({len(df):,} rows from {n:,} {who}, none "
+                "with the event in its follow-up)"
+            )
     if problems:
         raise ConfigError(
             f"cannot train {config.name!r}: "
