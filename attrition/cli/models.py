@@ -78,17 +78,23 @@ def train(
 
         console.print(f"Used {describe_landmarks(result.sets)}")
     out_console.print(_metrics_table(result.metrics, f"{cfg.name}: holdout metrics"))
-    _warn_if_weak(result.metrics, cfg, result.record.metadata.get("model_label"))
+    record = result.record
+    _warn_if_weak(result.metrics, cfg, record.metadata.get("model_label"), record.ref)
     console.print(f"Registered [bold]{result.record.ref}[/] in {result.record.path}")
 
 
-def _warn_if_weak(metrics: pd.DataFrame, config: TrainConfig, label: str | None) -> None:
+def _warn_if_weak(
+    metrics: pd.DataFrame, config: TrainConfig, label: str | None, ref: str
+) -> None:
     """The model's holdout verdict (:func:`attrition.pipeline.quality.weakness`)."""
     from attrition.pipeline.quality import weakness
 
     why = weakness(metrics, config.quality, model=label)
     if why:
-        console.print(f"[yellow]Warning:[/] {why} (bar set by the config's quality section)")
+        console.print(
+            f"[yellow]Warning:[/] {ref} is a weak model: {why} (the bar is the config's "
+            "quality section)"
+        )
 
 
 @app.command()
@@ -108,7 +114,7 @@ def evaluate(
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     out_console.print(_metrics_table(metrics, f"{record.ref}: holdout metrics"))
-    _warn_if_weak(metrics, record.config, None)
+    _warn_if_weak(metrics, record.config, None, record.ref)
 
 
 models_app = typer.Typer(help="List and inspect registered models.", no_args_is_help=True)

@@ -83,6 +83,8 @@ def _score_flat_table(
         path = write_parquet(scores, out or home / "scores" / f"scores_{record.name}.parquet")
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
+    for warning in scores["model_warning"].dropna().unique():
+        console.print(f"[yellow]Warning:[/] {warning}")
     counts = scores["tier"].value_counts()
     console.print(
         f"{record.ref}: {len(scores):,} rows scored ("
@@ -203,17 +205,20 @@ def plan(
         Path | None, typer.Option(help="Retention playbook (default: the shipped playbook.yaml).")
     ] = None,
 ) -> None:
-    """Each RM's contacts for the coming week, within capacity; the rest to the remote team.
+    """Each RM's contacts for the coming week, within capacity; the rest to the remote
+    team, the branch head or next week.
 
-    Clients are taken in order of expected AUM retained (value at risk × the action's
-    effect), high and medium tiers only.
+    Clients whose suggested action needs a person are taken in order of expected AUM
+    retained (value at risk × the action's effect). What an RM cannot fit goes to the
+    remote team (small clients, phone actions, up to its capacity), to the branch head
+    (larger clients, in-person actions) or waits for next week.
     """
     import pandas as pd
 
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
     from attrition.io.outputs import check_output_file
-    from attrition.pipeline.plan import contact_plan, plan_summary
+    from attrition.pipeline.plan import contact_plan
     from attrition.playbook import load_playbook
 
     home = attrition_home()
@@ -236,19 +241,34 @@ def plan(
         written = write_parquet(result, out)
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
+    _print_plan(result, book, as_of)
+    console.print(f"Wrote {len(result):,} contacts to {written}")
+
+
+def _print_plan(result: pd.DataFrame, book: Playbook, as_of: str) -> None:
+    """The ten RMs keeping the most, then the remote team, branch head and waiting list."""
+    import pandas as pd
+
+    from attrition.pipeline.plan import BRANCH_HEAD, REMOTE_TEAM, WAITING, plan_summary
+
+    h, cur = book.tiers.horizon, book.currency
     summary = plan_summary(result)
-    table = Table(title=f"Contact plan for the week after {as_of}")
-    for col in ("assignee", "contacts", "value at risk", "expected AUM retained"):
+    others = [a for a in (REMOTE_TEAM, BRANCH_HEAD, WAITING) if a in summary.index]
+    rms = summary.drop(index=others).head(10)
+    table = Table(
+        title=f"Contact plan for the week after {as_of} ({len(summary) - len(others)} RMs; "
+        f"amounts over {h} months, {cur or 'data currency'})"
+    )
+    for col in ("assignee", "contacts", f"value at risk {h}m", "expected AUM retained"):
         table.add_column(col)
-    for assignee, row in summary.head(10).iterrows():
+    for assignee, row in pd.concat([rms, summary.loc[others]]).iterrows():
         table.add_row(
             str(assignee),
             f"{int(row['contacts']):,}",
-            f"{row['value_at_risk']:,.0f}",
-            f"{row['expected_retained']:,.0f}",
+            _money(row["value_at_risk"], cur),
+            _money(row["expected_retained"], cur),
         )
     out_console.print(table)
-    console.print(f"Wrote {len(result):,} contacts ({summary.shape[0]} assignees) to {written}")
 
 
 playbook_app = typer.Typer(help="The retention playbook.", no_args_is_help=True)

@@ -85,7 +85,7 @@ def score_flat(
     if problems:
         raise DataContractError(problems)
     for column, values in unseen_categories(frame, record).items():
-        log.warning(
+        log.info(  # the caller says it (the CLI prints unseen_categories)
             "%s: %s holds categories %s never seen in training (scored as unknown)",
             record.ref,
             column,

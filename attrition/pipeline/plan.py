@@ -8,8 +8,13 @@ estimate otherwise; :mod:`attrition.pipeline.effects`). A contact is then worth
 weekly contacts (``contact_plan`` in the playbook: 25 by default, by grade or by RM).
 Since contacts are independent and cost the same, taking each RM's clients in order
 of expected AUM retained, up to the RM's capacity, maximises the AUM retained for that
-RM (and so for the bank); what does not fit, and clients whose RM has left, go to the
-remote RM team's overflow list, in the same order.
+RM (and so for the bank). What does not fit, and the clients whose RM has left, go on
+in the same order: to the remote RM team when the client's AUM is at most the team's
+``max_aum`` (it serves mass-affluent clients by phone) and the action can be done
+remotely, up to the team's weekly capacity; to their branch head, to reassign, when
+the client is larger or the action needs a person on site (a joint visit, the new RM's
+welcome), up to the branch head's weekly capacity; the rest wait for next week's plan
+(assignee ``waiting``), so nothing silently drops off the list.
 
 Only clients whose suggested action needs a person are planned, and only where there
 is money to keep (value at risk above 0): the tiers come from the scores (the
@@ -34,12 +39,16 @@ from attrition.pipeline.score import SCORE_COLUMNS, client_owners
 from attrition.playbook import Playbook
 
 REMOTE_TEAM = "remote_team"
+BRANCH_HEAD = "branch_head"
+WAITING = "waiting"
 PLAN_COLUMNS = [
     "assignee",
     "rm_id",
+    "branch_id",
     "order",
     "client_id",
     "tier",
+    "aum",
     "risk",
     "value_at_risk",
     "action_id",
@@ -62,6 +71,8 @@ def _first_actions(scores: pd.DataFrame) -> pd.DataFrame:
             "action_zh": [a["zh"] for a in first],
             "because": [a["because"] for a in first],
             "effect": [float(a["effect"]) for a in first],
+            # scores written before actions said so: only in-person actions were not
+            "remote": [bool(a.get("remote", True)) for a in first],
         },
         index=scores.index,
     )
@@ -86,8 +97,20 @@ def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -
     clients = scores[scores["entity_type"] == "client"].reset_index(drop=True)
     if clients.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
+    known = data["clients"]["client_id"].astype(str)
+    strangers = clients.loc[~clients["id"].isin(set(known)), "id"]
+    if len(strangers):
+        raise ConfigError(
+            f"{len(strangers):,} of the {len(clients):,} scored clients are not in this bank's "
+            f"clients table (e.g. {', '.join(strangers.head(5))}): the scores come from "
+            "another bank; pass the --source they were scored from"
+        )
     month = pd.Period(clients["as_of"].iloc[0], freq="M")
     owner = client_owners(data, month).reindex(clients["id"].to_numpy())
+    balances = data["monthly_balances"]
+    now = balances[balances["month"] == month]
+    aum = now.set_index(now["client_id"].astype(str))["aum"]
+    branch = data["clients"].set_index(known)["branch_id"].astype(str)
     rms = data["rms"]
     end = month.to_timestamp(how="end").normalize()
     employed = set(rms.loc[rms["exit_date"].isna() | (rms["exit_date"] > end), "rm_id"].astype(str))
@@ -96,7 +119,9 @@ def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -
         {
             "rm_id": [o if isinstance(o, str) and o in employed else None for o in owner],
             "client_id": clients["id"].to_numpy(),
+            "branch_id": branch.reindex(clients["id"]).to_numpy(),
             "tier": clients["tier"].to_numpy(),
+            "aum": aum.reindex(clients["id"]).to_numpy(dtype=float),
             "risk": clients[f"risk_{horizon}m"].to_numpy(),
             "value_at_risk": clients["value_at_risk"].to_numpy(),
         }
@@ -142,8 +167,9 @@ def contact_plan(
 
     Returns
     -------
-    DataFrame with :data:`PLAN_COLUMNS`: ``assignee`` is the RM id or ``remote_team``;
-    ``order`` counts from 1 within each assignee.
+    DataFrame with :data:`PLAN_COLUMNS`: ``assignee`` is the RM id, ``remote_team``,
+    ``branch_head`` or ``waiting`` (see the module docstring); ``order`` counts from 1
+    within each assignee.
     """
     if rank_by not in ("expected_retained", "risk"):
         raise ValueError(f"rank_by must be 'expected_retained' or 'risk', got {rank_by!r}")
@@ -164,9 +190,24 @@ def contact_plan(
     cap = capacity.reindex(owned["rm_id"]).fillna(playbook.contact_plan.capacity).to_numpy()
     fits = rank_in_book <= cap
     taken[np.flatnonzero(taken)[~fits]] = False
-    plan = cand[taken].assign(assignee=lambda d: d["rm_id"])
-    overflow = cand[~taken].assign(assignee=REMOTE_TEAM)
-    plan = pd.concat([plan, overflow], ignore_index=True)
+    assignee = np.where(taken, cand["rm_id"].to_numpy(dtype=object), None)
+    team = playbook.contact_plan.remote_team
+    rest = ~taken
+    remote_ok = rest & cand["remote"].to_numpy() & (cand["aum"].fillna(np.inf) <= team.max_aum)
+    remote_rows = np.flatnonzero(remote_ok)[: team.capacity]
+    assignee[remote_rows] = REMOTE_TEAM
+    unassigned = pd.isna(assignee)
+    # larger clients and in-person actions: each branch head reassigns the most valuable
+    escalate = unassigned & (~cand["remote"].to_numpy() | (cand["aum"].fillna(0) > team.max_aum))
+    rank_in_branch = cand[escalate].groupby("branch_id", sort=False, dropna=False).cumcount()
+    head_cap = playbook.contact_plan.branch_head.capacity
+    assignee[np.flatnonzero(escalate)[rank_in_branch.to_numpy() < head_cap]] = BRANCH_HEAD
+    assignee[pd.isna(assignee)] = WAITING
+    plan = cand.assign(assignee=assignee)
+    # RMs' own lists first, in the order their best contact ranks; then the rest
+    rms = [a for a in plan["assignee"].unique() if a not in (REMOTE_TEAM, BRANCH_HEAD, WAITING)]
+    rank = {a: i for i, a in enumerate([*rms, REMOTE_TEAM, BRANCH_HEAD, WAITING])}
+    plan = plan.iloc[np.argsort(plan["assignee"].map(rank).to_numpy(), kind="stable")]
     plan["order"] = plan.groupby("assignee", sort=False).cumcount() + 1
     return plan[PLAN_COLUMNS].reset_index(drop=True)
 

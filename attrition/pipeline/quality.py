@@ -41,12 +41,12 @@ def weakness(
         metrics = metrics[metrics["model"] == model]
     if metrics.empty:
         return "no holdout metrics were stored with the model, so its quality is unknown"
+    reasons = []
     events = int(metrics["events_test"].iloc[0])
     if events < quality.min_holdout_events:
-        return (
-            f"its holdout had only {events} events (fewer than {quality.min_holdout_events}):"
-            " too few to tell a good ranking from luck; train on more history or a larger"
-            " bank before acting on its tiers"
+        reasons.append(
+            f"its holdout had only {events} events (fewer than {quality.min_holdout_events}): "
+            "too few to tell a good ranking from luck"
         )
     hs = metrics["horizon"].to_numpy(dtype=float)
     if horizon is None:
@@ -56,11 +56,13 @@ def weakness(
     c = float(row["c_harrell"])
     if math.isnan(c) or c < quality.min_c_index:
         shown = "could not be measured" if math.isnan(c) else f"was {c:.3f}"
-        return (
-            f"its holdout C-index at {row['horizon']:g} months {shown} (0.5 is chance, the "
+        reasons.append(
+            f"its holdout C-index at horizon {row['horizon']:g} {shown} (0.5 is chance, the "
             f"bar is {quality.min_c_index:g}): its ranking is too weak to act on"
         )
-    return None
+    if not reasons:
+        return None
+    return "; ".join(reasons) + "; train on more history or a larger population before acting on it"
 
 
 def model_warning(record: ModelRecord, horizon: float) -> str | None:

@@ -140,10 +140,16 @@ def score_entities(
     playbook: Playbook,
     *,
     rm_risk: pd.Series | None = None,
+    weak_rm_model: str | None = None,
     top_k: int = 5,
     seed: int = 0,
 ) -> ScoredEntities:
-    """Score one population with a registered model (see the module docstring)."""
+    """Score one population with a registered model (see the module docstring).
+
+    ``weak_rm_model``: the reference of the RM model behind ``rm_risk`` when
+    :func:`~attrition.pipeline.quality.model_warning` finds it weak; then no action
+    rests on the client's ``rm_flight_risk`` and the client rows say so.
+    """
     if record.metadata.get("entity") != entity:
         raise ConfigError(
             f"model {record.ref} predicts {record.metadata.get('target')!r}, not a {entity} "
@@ -190,6 +196,14 @@ def score_entities(
     tier = playbook.tiers_of(entity, at_h, value, pd.Series(branch, index=X.index))
     drivers = explain_rows(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
     warning = model_warning(record, horizon)
+    skip: frozenset[str] = frozenset()
+    if weak_rm_model and RM_RISK_FEATURE in X.columns:
+        skip = frozenset({RM_RISK_FEATURE})
+        inherited = (
+            f"its {RM_RISK_FEATURE} comes from {weak_rm_model}, a weak model, so no action "
+            "rests on it"
+        )
+        warning = f"{warning}; {inherited}" if warning else f"{record.ref}: {inherited}"
     if warning:  # returned as data (model_warning, attrs["notes"]): the caller says it
         log.info("%s", warning)
     scores = pd.DataFrame(
@@ -204,7 +218,12 @@ def score_entities(
             "value_at_risk": value.to_numpy(),
             "drivers": drivers.to_numpy(),
             "actions": suggested_actions(
-                playbook, entity, drivers, tier, features["aum"] if entity == "client" else None
+                playbook,
+                entity,
+                drivers,
+                tier,
+                features["aum"] if entity == "client" else None,
+                skip=skip,
             ),
             "model_warning": warning,
         }
@@ -226,11 +245,16 @@ def suggested_actions(
     drivers: pd.Series,
     tier: pd.Series,
     aum: pd.Series | None = None,
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> list[str]:
-    """The playbook's actions of each row (JSON lists), from its drivers, tier and AUM."""
+    """The playbook's actions of each row (JSON lists), from its drivers, tier and AUM
+    (``skip``: features no action may rest on)."""
     aums = [None] * len(tier) if aum is None else aum.astype(float).tolist()
     return [
-        json.dumps(playbook.actions(entity, json.loads(d), t, aum=a), ensure_ascii=False)
+        json.dumps(
+            playbook.actions(entity, json.loads(d), t, aum=a, skip=skip), ensure_ascii=False
+        )
         for d, t, a in zip(drivers, tier, aums, strict=True)
     ]
 
@@ -354,8 +378,18 @@ def score_bank(
             continue
         record = registry.get(refs[entity])
         say(f"Scoring {entity}s with {record.ref}")
+        weak_rm = None
+        if rm_risk is not None and scored["rm"].scores["model_warning"].notna().any():
+            weak_rm = scored["rm"].record.ref
         scored[entity] = score_entities(
-            data, entity, month, record, book, rm_risk=rm_risk, top_k=top_k
+            data,
+            entity,
+            month,
+            record,
+            book,
+            rm_risk=rm_risk,
+            weak_rm_model=weak_rm,
+            top_k=top_k,
         )
         if entity == "rm" and "client" in entities:
             horizon = _coupling_horizon(registry.get(refs["client"])) or book.tiers.horizon
@@ -374,9 +408,9 @@ def score_bank(
         n = scored["client"].left_out
         o = scored["client"].record.config.outflow
         notes.append(
-            f"{n:,} clients with data at {month} are outside the outflow population (AUM "
-            f"under {o.min_aum:,.0f}, or already {o.drop:.0%} below their "
-            f"{o.reference_months}-month reference) and were not scored"
+            f"{n:,} clients with data at {month} are outside the outflow population (mean "
+            f"AUM over {o.reference_months} months under {o.min_aum:,.0f}, or already "
+            f"{o.drop:.0%} below it) and were not scored: no money left to keep"
         )
         log.info("%s", notes[-1])
     out.attrs["notes"] = notes

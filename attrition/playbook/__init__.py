@@ -73,6 +73,9 @@ class Action(_Frozen):
     effect: float = Field(ge=0.0, le=1.0)
     en: str = Field(min_length=1)
     zh: str = Field(min_length=1)
+    # whether the remote RM team can carry it out by phone (a joint visit or the new
+    # RM's welcome cannot be handed to it)
+    remote: bool = True
 
 
 class Rule(Action):
@@ -89,18 +92,40 @@ class Rule(Action):
     feature: str
     direction: Literal["up", "down"]
     when: Condition
+    # in the low tier: the value that makes the driver strong on its own (e.g. a
+    # quarter of the AUM maturing next month), whatever the model's contribution
+    strong_when: Condition | None = None
     # client rules only: fires only for a client whose AUM is at most this (the remote
     # team serves mass-affluent clients, never the branch's largest)
     max_aum: float | None = Field(None, gt=0.0)
 
 
+class RemoteTeamConfig(_Frozen):
+    """The remote RM team (by phone or WeChat): the contacts it makes in a week, and
+    the largest AUM it serves (mass-affluent clients, DOMAIN.md)."""
+
+    capacity: int = Field(200, ge=0)
+    max_aum: float = Field(500_000, gt=0.0)
+
+
+class BranchHeadConfig(_Frozen):
+    """What a branch head takes on each week from the RMs' overflow: the largest
+    clients and the in-person actions, ``capacity`` per branch (reassigned to an RM
+    with room, or a call of their own)."""
+
+    capacity: int = Field(10, ge=0)
+
+
 class ContactPlanConfig(_Frozen):
     """Meaningful contacts an RM can make in a week: ``capacity`` for everyone,
-    ``by_grade`` (``rms.grade``) and ``by_rm`` (RM id, wins over the grade) to differ."""
+    ``by_grade`` (``rms.grade``) and ``by_rm`` (RM id, wins over the grade) to differ;
+    and the remote team that takes what the RMs cannot."""
 
     capacity: int = Field(25, ge=0)
     by_grade: dict[str, int] = Field(default_factory=dict)
     by_rm: dict[str, int] = Field(default_factory=dict)
+    remote_team: RemoteTeamConfig = Field(default_factory=RemoteTeamConfig)
+    branch_head: BranchHeadConfig = Field(default_factory=BranchHeadConfig)
 
     def capacities(self, rms: pd.DataFrame) -> pd.Series:
         """Weekly capacity per RM id (``rms`` has ``rm_id`` and optionally ``grade``)."""
@@ -177,15 +202,17 @@ class Playbook(_Frozen):
         tier: str,
         *,
         aum: float | None = None,
+        skip: frozenset[str] = frozenset(),
         limit: int = 3,
     ) -> list[dict[str, Any]]:
         """Suggested actions for one entity, most urgent first (at most ``limit``).
 
         A rule fires when its feature is a driver that raises the risk (contribution
         above 0) and the driver's value passes the rule's ``when``; a missing value
-        never passes. In the low tier a rule fires only for a strong driver (adding at
-        least ``strong_driver`` to the risk): a maturity next month still gets its call,
-        while weak signals stay in automated care.
+        never passes. In the low tier a rule fires only for a strong driver: a value
+        passing the rule's ``strong_when`` (a quarter of the AUM maturing next month),
+        or a contribution of at least ``strong_driver``; weaker signals stay with
+        automated care.
 
         Parameters
         ----------
@@ -195,6 +222,9 @@ class Playbook(_Frozen):
         tier : {"high", "medium", "low"}
         aum : float, optional
             The client's AUM, for rules with ``max_aum`` (which never fire without it).
+        skip : frozenset of str
+            Features whose rules must not fire (e.g. a risk from a model too weak to
+            act on).
 
         Returns
         -------
@@ -203,16 +233,17 @@ class Playbook(_Frozen):
             driver feature that fired the rule; None for the tier's default). When no
             rule fires, the tier's default action alone.
         """
-        needed = self.strong_driver if tier == "low" else 0.0
         fired: dict[str, tuple[tuple[int, float], dict[str, Any]]] = {}
         for d in drivers:
             contribution = float(d.get("contribution") or 0.0)
-            if contribution <= 0.0 or contribution < needed:
+            if contribution <= 0.0 or d.get("feature") in skip:
                 continue
             for rule in self.rules:
                 if rule.entity != entity or rule.feature != d["feature"]:
                     continue
                 if not rule.when.passes(d.get("value")):
+                    continue
+                if tier == "low" and not self._strong(rule, d.get("value"), contribution):
                     continue
                 if rule.max_aum is not None and not (aum is not None and aum <= rule.max_aum):
                     continue  # also refuses a NaN AUM
@@ -228,6 +259,12 @@ class Playbook(_Frozen):
         return ordered[:limit]
 
 
+    def _strong(self, rule: Rule, value: Any, contribution: float) -> bool:
+        if rule.strong_when is not None and rule.strong_when.passes(value):
+            return True
+        return contribution >= self.strong_driver
+
+
 def _action_dict(action: Action, *, because: str | None) -> dict[str, Any]:
     return {
         "id": action.id,
@@ -236,6 +273,7 @@ def _action_dict(action: Action, *, because: str | None) -> dict[str, Any]:
         "en": action.en,
         "zh": action.zh,
         "because": because,
+        "remote": action.remote,
     }
 
 
@@ -290,6 +328,12 @@ def _direction_problems(where: str, rule: Rule, info: pd.Series) -> list[str]:
         problems.append(
             f"{where}: direction {rule.direction!r}, but a {'higher' if risk == 'up' else 'lower'}"
             f" {rule.feature} is what raises the risk (catalogue risk direction {risk!r})"
+        )
+    strong = rule.strong_when
+    if strong is not None and (strong.op not in _SIDE[rule.direction] or strong.value is None):
+        problems.append(
+            f"{where}: strong_when needs op one of {list(_SIDE[rule.direction])} and a value "
+            f"(direction {rule.direction!r}), got {strong.op!r} {strong.value!r}"
         )
     if rule.when.op not in _SIDE[rule.direction]:
         problems.append(

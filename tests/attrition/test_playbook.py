@@ -118,7 +118,12 @@ def test_actions_follow_the_drivers_their_values_and_priority(book):
     assert [a["id"] for a in book.actions("client", quiet, "medium")] == ["nurture"]
     assert book.actions("client", [], "low")[0]["because"] is None
     # the low tier: weak drivers stay with automated care, strong ones fire their rule
-    weak = [{**d, "contribution": 0.005} for d in drivers]
+    # (values below each rule's strong_when, contributions below strong_driver)
+    weak = [
+        {"feature": "days_since_contact", "value": 95.0, "contribution": 0.005},
+        {"feature": "maturing_share_1m", "value": 0.1, "contribution": 0.005},
+        {"feature": "external_out_share_3m", "value": 0.1, "contribution": 0.005},
+    ]
     assert [a["id"] for a in book.actions("client", weak, "low")] == ["automated_care"]
     assert [a["id"] for a in book.actions("client", drivers, "low")] == [
         "outflow_call",
@@ -293,3 +298,25 @@ def test_a_rule_whose_direction_contradicts_its_feature_or_test_is_refused(raw):
     del unconditional["rules"][outflow]["when"]
     with pytest.raises(ConfigError, match=rf"rules\.{outflow}\.when: Field required"):
         parse_playbook(unconditional)
+
+
+def test_a_rule_on_a_feature_from_a_weak_model_does_not_fire(book):
+    # the client's RM flight risk from an RM model whose holdout was near chance
+    driver = [{"feature": "rm_flight_risk", "value": 0.3, "contribution": 0.05}]
+    assert book.actions("client", driver, "high")[0]["id"] == "backup_rm_at_risk"
+    skipped = book.actions("client", driver, "high", skip=frozenset({"rm_flight_risk"}))
+    assert [a["id"] for a in skipped] == ["rm_review_call"]
+
+
+def test_a_low_tier_client_with_a_quarter_of_its_aum_maturing_gets_the_maturity_call(book):
+    # the model gives the maturity little weight (0.06 risk points), yet 58% of the
+    # AUM maturing next month is reason enough to call
+    maturing = [{"feature": "maturing_share_1m", "value": 0.58, "contribution": 0.0006}]
+    assert book.actions("client", maturing, "low")[0]["id"] == "maturity_call"
+    small = [{"feature": "maturing_share_1m", "value": 0.05, "contribution": 0.0006}]
+    assert book.actions("client", small, "low")[0]["id"] == "automated_care"
+    silent = [{"feature": "days_since_contact", "value": 175.0, "contribution": 0.001}]
+    assert book.actions("client", silent, "low")[0]["id"] == "touchpoint"
+    assert book.actions("client", [{**silent[0], "value": 70.0}], "low")[0]["id"] == (
+        "automated_care"
+    )

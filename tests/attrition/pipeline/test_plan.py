@@ -10,7 +10,13 @@ from typer.testing import CliRunner
 
 from attrition.cli import app
 from attrition.io import write_parquet
-from attrition.pipeline.plan import REMOTE_TEAM, contact_candidates, contact_plan
+from attrition.pipeline.plan import (
+    BRANCH_HEAD,
+    REMOTE_TEAM,
+    WAITING,
+    contact_candidates,
+    contact_plan,
+)
 from attrition.playbook import load_playbook, parse_playbook
 
 
@@ -31,8 +37,11 @@ def plan(scores, scored_bank, tight_book) -> pd.DataFrame:
     return contact_plan(scores, scored_bank.data, tight_book)
 
 
+NOT_RMS = (REMOTE_TEAM, BRANCH_HEAD, WAITING)
+
+
 def test_no_rm_gets_more_than_their_capacity(plan, tight_book, scored_bank):
-    per_rm = plan[plan["assignee"] != REMOTE_TEAM].groupby("assignee").size()
+    per_rm = plan[~plan["assignee"].isin(NOT_RMS)].groupby("assignee").size()
     assert len(per_rm) > 0 and (per_rm <= 2).all() and (per_rm == 2).any()
     assert per_rm.get("RM00002", 0) <= 1
     capacity = tight_book.contact_plan.capacities(scored_bank.data["rms"])
@@ -46,10 +55,10 @@ def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, sc
     for _assignee, part in plan.groupby("assignee"):
         assert list(part["order"]) == list(range(1, len(part) + 1))
         assert part["expected_retained"].is_monotonic_decreasing
-    overflow = plan[plan["assignee"] == REMOTE_TEAM]
+    overflow = plan[plan["assignee"].isin(NOT_RMS)]
     assert len(overflow) > 0
     # an RM's own list beats anything of theirs that overflowed
-    for rm_id, mine in plan[plan["assignee"] != REMOTE_TEAM].groupby("assignee"):
+    for rm_id, mine in plan[~plan["assignee"].isin(NOT_RMS)].groupby("assignee"):
         spilled = overflow[overflow["rm_id"] == rm_id]
         if len(spilled):
             assert mine["expected_retained"].min() >= spilled["expected_retained"].max()
@@ -77,22 +86,24 @@ def test_the_plan_keeps_more_aum_than_calling_the_riskiest_first(
     plan, scores, scored_bank, tight_book
 ):
     naive = contact_plan(scores, scored_bank.data, tight_book, rank_by="risk")
-    kept = plan.loc[plan["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
-    kept_naive = naive.loc[naive["assignee"] != REMOTE_TEAM, "expected_retained"].sum()
-    assert (plan["assignee"] != REMOTE_TEAM).sum() == (naive["assignee"] != REMOTE_TEAM).sum()
+    mine, naive_mine = ~plan["assignee"].isin(NOT_RMS), ~naive["assignee"].isin(NOT_RMS)
+    kept = plan.loc[mine, "expected_retained"].sum()
+    kept_naive = naive.loc[naive_mine, "expected_retained"].sum()
+    assert mine.sum() == naive_mine.sum()
     assert kept > 1.05 * kept_naive
     with pytest.raises(ValueError, match="rank_by"):
         contact_plan(scores, scored_bank.data, tight_book, rank_by="aum")
 
 
-def test_clients_of_an_rm_who_left_go_to_the_remote_team(scores, scored_bank, tight_book):
+def test_clients_of_an_rm_who_left_never_stay_with_that_rm(scores, scored_bank, tight_book):
     rms = scored_bank.data["rms"]
     gone = rms.loc[rms["exit_date"].notna(), "rm_id"]
     cand = contact_candidates(scores, scored_bank.data)
     assert not cand["rm_id"].isin(set(gone)).any()
-    orphans = cand[cand["rm_id"].isna()]
-    plan = contact_plan(scores, scored_bank.data, tight_book)
-    assert set(orphans["client_id"]) <= set(plan.loc[plan["assignee"] == REMOTE_TEAM, "client_id"])
+    orphans = set(cand.loc[cand["rm_id"].isna(), "client_id"])
+    assert orphans
+    plan = contact_plan(scores, scored_bank.data, tight_book).set_index("client_id")
+    assert set(plan.loc[list(orphans), "assignee"]) <= {REMOTE_TEAM, BRANCH_HEAD, WAITING}
 
 
 def test_attrition_plan_reads_the_scores_and_writes_the_plan(home, scores, monkeypatch, tmp_path):
@@ -176,3 +187,47 @@ def test_the_plan_never_spends_a_contact_on_a_client_under_the_aum_floor(plan, s
     assert poor, "the bank should hold clients under the floor for this test to mean anything"
     assert not poor & set(plan["client_id"])
     assert set(plan["client_id"]) <= {str(c) for c in outflow_population(data, month)}
+
+
+def test_the_remote_team_gets_only_small_clients_and_phone_actions_within_its_capacity(
+    scores, scored_bank, tight_book
+):
+    import yaml
+
+    from attrition.playbook import DEFAULT_PLAYBOOK
+
+    raw = yaml.safe_load(DEFAULT_PLAYBOOK.read_text(encoding="utf-8"))
+    raw["contact_plan"] = {
+        "capacity": 2,
+        "remote_team": {"capacity": 30, "max_aum": 300_000},
+        "branch_head": {"capacity": 3},
+    }
+    plan = contact_plan(scores, scored_bank.data, parse_playbook(raw))
+    remote = plan[plan["assignee"] == REMOTE_TEAM]
+    assert 0 < len(remote) <= 30
+    assert (remote["aum"] <= 300_000).all()
+    in_person = {r.id for r in load_playbook().rules if not r.remote}
+    assert in_person and not remote["action_id"].isin(in_person).any()
+    # the larger clients the RMs could not fit go to their branch head, the most
+    # valuable first, up to 3 a branch; the rest wait for next week, none is dropped
+    head = plan[plan["assignee"] == BRANCH_HEAD]
+    waiting = plan[plan["assignee"] == WAITING]
+    assert len(head) > 0 and len(waiting) > 0
+    assert ((head["aum"] > 300_000) | head["action_id"].isin(in_person)).all()
+    assert (head.groupby("branch_id").size() <= 3).all()
+    big = (waiting["aum"] > 300_000) | waiting["action_id"].isin(in_person)
+    for branch, part in waiting[big].groupby("branch_id"):
+        mine = head[head["branch_id"] == branch]
+        assert len(mine) == 3
+        assert mine["expected_retained"].min() >= part["expected_retained"].max()
+    small = waiting[~big]
+    assert remote["expected_retained"].min() >= small["expected_retained"].max()
+
+
+def test_planning_with_scores_from_another_bank_is_refused(scores, scored_bank, tight_book):
+    from attrition.errors import ConfigError
+
+    other = scores.copy()
+    other.loc[other["entity_type"] == "client", "id"] = "X" + other["id"]
+    with pytest.raises(ConfigError, match="scores come from another bank"):
+        contact_plan(other, scored_bank.data, tight_book)
