@@ -85,6 +85,32 @@ def test_out_naming_a_folder_is_refused_before_any_work(command, tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux /proc")
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["score"], id="score"),
+        pytest.param(["plan", "--as-of", "2024-01"], id="plan"),
+        pytest.param(
+            ["features", "--source", "nowhere", "--as-of", "2024-01", "--entity", "rm"],
+            id="features",
+        ),
+    ],
+)
+def test_out_where_no_file_can_be_written_is_refused_before_any_work(
+    command, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path / "home"))  # no models, no scores
+    result = runner.invoke(app, [*command, "--out", "/proc/b.parquet"])
+    assert result.exit_code == 1
+    # refused for the place, not for the missing models, scores or source it would need
+    assert "cannot write /proc/b.parquet: the folder /proc does not accept new files" in _said(
+        result
+    )
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_demo_into_a_folder_with_other_files_is_refused_before_the_first_step(tmp_path):
     before = _user_folder(tmp_path / "demo" / "bank")
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
