@@ -36,7 +36,12 @@ import yaml
 
 from attrition.config import TrainConfig, parse_config
 from attrition.errors import AttritionError
-from attrition.io.outputs import remove_stale_temps, temp_path, write_text_atomic
+from attrition.io.outputs import (
+    check_output_file,
+    remove_stale_temps,
+    temp_path,
+    write_text_atomic,
+)
 
 REGISTRY_FORMAT = 1
 _VERSION_DIR = re.compile(r"^v(\d+)$")
@@ -144,6 +149,18 @@ class ModelRegistry:
             return []
         found = (_VERSION_DIR.match(p.name) for p in folder.iterdir() if p.is_dir())
         return sorted(int(m.group(1)) for m in found if m)
+
+    def check_writable(self, name: str) -> None:
+        """Refuse, before any training, a registry that cannot take a new version of
+        ``name``: the models folder or the model's folder is a file, or no file can be
+        created there."""
+        for path in (self.root.parent, self.root, self.root / name):
+            if path.exists() and not path.is_dir():
+                raise RegistryError(
+                    f"cannot register {name!r} in {self.root}: {path} is a file, not a folder; "
+                    "move that file away or choose another home (ATTRITION_HOME or --out)"
+                )
+        check_output_file(self.root / name / _LAST_VERSION, example=None)
 
     def register(
         self,

@@ -119,6 +119,41 @@ def test_demo_into_a_folder_with_other_files_is_refused_before_the_first_step(tm
     assert _snapshot(tmp_path / "demo" / "bank") == before
 
 
+def test_demo_with_a_stray_folder_named_as_its_scores_file_is_refused_before_the_first_step(
+    tmp_path,
+):
+    stray = tmp_path / "demo" / "scores" / "scores_2026-09.parquet"  # the bank's last month
+    stray.mkdir(parents=True)
+    (stray / "mine.txt").write_text("mine")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
+    assert result.exit_code == 1
+    said = _said(result)
+    assert "2026-09.parquet: a folder of that name is in the way" in said
+    assert "move or rename that folder" in said and "pass a file path" not in said
+    assert "Generate a synthetic bank" not in said
+    assert (stray / "mine.txt").read_text() == "mine"
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["scores"]
+
+
+def test_demo_with_a_file_where_its_models_folder_goes_is_refused_before_the_first_step(
+    tmp_path,
+):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "models").write_text("mine")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
+    assert result.exit_code == 1
+    said = _said(result)
+    assert "models is a file, not a folder" in said and "Generate a synthetic bank" not in said
+    assert (tmp_path / "demo" / "models").read_text() == "mine"
+
+
+def test_demo_scores_the_month_its_check_covers(small_bank):
+    from attrition.cli.demo import demo_scores_path
+
+    last = small_bank.data.last_month  # what the demo scores at
+    assert demo_scores_path(Path("d")) == Path("d") / "scores" / f"scores_{last}.parquet"
+
+
 def test_demo_finds_its_configs_from_another_working_folder(tmp_path, monkeypatch):
     from attrition.cli.demo import check_demo
 
