@@ -71,7 +71,14 @@ def test_validating_with_a_month_far_beyond_the_rest_warns_and_keeps_the_default
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 9}, "2024-02",
                      [("2024-03", 9)], id="sparse-last-month"),
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 60}, "2024-03", [],
-                     id="partly-loaded-last-month-is-kept"),
+                     id="last-month-with-over-half-the-rows-is-kept"),
+        pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 100, "2024-04": 30},
+                     "2024-03", [("2024-04", 30)], id="partly-loaded-last-month"),
+        pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 100,
+                      "2024-04": 45, "2024-05": 20}, "2024-03", [("2024-04", 45), ("2024-05", 20)],
+                     id="two-partly-loaded-months"),
+        pytest.param({"2024-01": 10, "2024-02": 30, "2024-03": 100}, "2024-03", [],
+                     id="a-growing-bank-is-covered"),
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-06": 100}, "2024-02",
                      [("2024-06", 100)], id="after-a-gap"),
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-04": 100}, "2024-04", [],
@@ -149,3 +156,24 @@ def test_features_in_the_data_range_are_built(raw_bank):
     assert len(build_features(data, "client", "2024-01")) > 0
     with pytest.raises(ConfigError, match="before the first month with balance data"):
         build_features(data, "rm", ["2023-12", "2024-02"])
+
+
+def test_validating_a_bank_whose_last_month_is_partly_loaded_warns_and_scores_the_month_before(
+    small_bank,
+):
+    from attrition.pipeline.score import default_as_of
+
+    tables = dict(small_bank.data.tables)
+    balances = tables["monthly_balances"]
+    last = balances["month"].max()
+    at_last = balances.index[balances["month"] == last]
+    dropped = at_last[int(len(at_last) * 0.3) :]  # only 30% of the last month loaded
+    tables["monthly_balances"] = balances.drop(dropped).reset_index(drop=True)
+
+    report = validate_tables(tables, today=dt.date(2030, 1, 1))
+
+    assert report.ok
+    (warning,) = [w for w in report.warnings if w.rule == "outlying_month"]
+    assert warning.table == "monthly_balances" and f"{last} holds" in warning.expected
+    assert f"stop at {last - 1}" in warning.expected
+    assert default_as_of(report.data) == last - 1
