@@ -13,6 +13,7 @@ from attrition.cli._app import (
     _fail,
     app,
     console,
+    data_warnings,
     out_console,
 )
 from attrition.cli.data import _generate
@@ -134,7 +135,7 @@ def demo(
 
         registered = []
         for name, config in configs.items():
-            with console.status(f"Training {name}") as status:
+            with data_warnings(), console.status(f"Training {name}") as status:
                 result = run_training(
                     config,
                     source=str(bank_dir),

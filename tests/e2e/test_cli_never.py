@@ -298,3 +298,19 @@ def test_demo_runs_from_another_working_folder(tmp_path, monkeypatch):
     result = runner.invoke(app, ["demo", "--out", "demo", "--clients", "6000"])
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "demo" / "scores").glob("scores_*.parquet"))
+
+
+def test_a_data_quality_warning_while_loading_is_a_plain_warning_line_before_the_error(capsys):
+    import warnings
+
+    from attrition.cli._app import data_warnings
+    from attrition.errors import DataQualityWarning
+
+    with pytest.warns(FutureWarning, match="not ours"):  # other warnings pass through
+        with pytest.raises(ValueError, match="refused"), data_warnings():
+            warnings.warn("2 data quality warning(s) in bank:\n  - a [rule]", DataQualityWarning)
+            warnings.warn("2 data quality warning(s) in bank:\n  - a [rule]", DataQualityWarning)
+            warnings.warn("not ours", FutureWarning)
+            raise ValueError("refused")
+    said = capsys.readouterr().err
+    assert said == "Warning: 2 data quality warning(s) in bank:\n  - a [rule]\n"  # once, as text
