@@ -129,3 +129,29 @@ def month_coverage(months: pd.Series) -> MonthCoverage | None:
 def _recent(rows: np.ndarray, end: int) -> float:
     """The median row count of the months with rows just before position ``end``."""
     return float(np.median(rows[max(0, end - RECENT_MONTHS) : end]))
+
+
+def check_table_end(
+    tcov: MonthCoverage | None,
+    table: str,
+    entity: str,
+    months: list[pd.Period],
+    cov: MonthCoverage,
+    what: str,
+) -> None:
+    """Refuse ``months`` after the last month ``table`` covers (``tcov``), for the
+    features of ``entity`` that read it; ``cov`` is the balances' coverage."""
+    if tcov is None:
+        return
+    late = sorted({p for p in months if p > tcov.last})
+    if not late:
+        return
+    shown = ", ".join(str(p) for p in late[:5])
+    why = f"; {tcov.why()}" if tcov.outliers else ""
+    raise ConfigError(
+        f"{what} {shown} is after the last month of {table} ({tcov.last}{why}): "
+        f"{'RM' if entity == 'rm' else entity} features read {table} at the as-of, "
+        f"so they would be built from missing data. {table} covers {tcov.span} and "
+        f"monthly_balances {cov.span}; pick a month from {cov.first} to {tcov.last}, or "
+        f"load the missing {table} rows"
+    )

@@ -72,9 +72,7 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def check_output_file(
-    path: str | os.PathLike[str], *, example: str | None = "out.parquet"
-) -> Path:
+def check_output_file(path: str | os.PathLike[str], *, example: str | None = "out.parquet") -> Path:
     """Check, before any work, that ``path`` can be written as a file.
 
     The check is real: a hidden probe file (the writers' temporary naming) is created
