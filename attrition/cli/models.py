@@ -126,7 +126,11 @@ def models_list() -> None:
     if not records:
         console.print(f"No models registered under {attrition_home() / 'models'} yet.")
         return
-    table = Table(title="Registered models")
+    table = Table(
+        title="Registered models",
+        caption="Checked: every file present, metadata readable, model.pkl complete "
+        "(its size); models are not loaded here.",
+    )
     for col in ("model", "target", "type", "created", "rows", "C (Harrell, test)"):
         table.add_column(col)
     for r in records:

@@ -210,6 +210,22 @@ def test_models_list_with_a_broken_version_lists_it_and_every_other(tmp_path, mo
     assert "m@2" in said and "broken: metadata.json unreadable" in said
 
 
+def test_models_list_with_a_truncated_model_file_lists_it_as_broken(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
+    _registry_with_three_versions(tmp_path)
+    pkl = tmp_path / "models" / "m" / "v3" / "model.pkl"
+    pkl.write_bytes(pkl.read_bytes()[:100])
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    said = _said(result)
+    assert "m@3" in said and "broken: model.pkl is 100 bytes" in said
+    assert "models are not loaded here" in said  # what the list checks, said plainly
+
+    result = runner.invoke(app, ["models", "show", "m@3"])
+    assert result.exit_code == 1
+    assert "use a working version: m@1, m@2" in _said(result)
+
+
 @pytest.mark.parametrize(
     "command",
     [
