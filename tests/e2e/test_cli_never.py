@@ -322,11 +322,15 @@ def test_a_data_quality_warning_while_loading_is_a_plain_warning_line_before_the
     from attrition.cli._app import data_warnings
     from attrition.errors import DataQualityWarning
 
-    with pytest.warns(FutureWarning, match="not ours"):  # other warnings pass through
-        with pytest.raises(ValueError, match="refused"), data_warnings():
-            warnings.warn("2 data quality warning(s) in bank:\n  - a [rule]", DataQualityWarning)
-            warnings.warn("2 data quality warning(s) in bank:\n  - a [rule]", DataQualityWarning)
-            warnings.warn("not ours", FutureWarning)
-            raise ValueError("refused")
+    message = "2 data quality warning(s) in bank:\n  - a [rule]"
+    with (
+        pytest.warns(FutureWarning, match="not ours"),  # other warnings pass through
+        pytest.raises(ValueError, match="refused"),
+        data_warnings(),
+    ):
+        warnings.warn(message, DataQualityWarning, stacklevel=1)
+        warnings.warn(message, DataQualityWarning, stacklevel=1)
+        warnings.warn("not ours", FutureWarning, stacklevel=1)
+        raise ValueError("refused")
     said = capsys.readouterr().err
     assert said == "Warning: 2 data quality warning(s) in bank:\n  - a [rule]\n"  # once, as text
