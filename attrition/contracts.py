@@ -25,7 +25,7 @@ from typing import Literal
 
 import pandas as pd
 
-from attrition.checks.coverage import MonthCoverage, month_coverage
+from attrition.checks.coverage import MonthCoverage, check_table_end, month_coverage
 from attrition.errors import ConfigError
 
 DType = Literal["str", "date", "month", "float", "int", "bool"]
@@ -324,6 +324,10 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# Monthly tables each population's features read at the as-of, besides monthly_balances:
+# when one is present, an as-of after its last month is outside that population's range.
+ENTITY_MONTHLY_TABLES: dict[str, tuple[str, ...]] = {RM: ("rm_monthly",), CLIENT: ()}
+
 REQUIRED_TABLES = tuple(name for name, t in TABLES.items() if t.required)
 OPTIONAL_TABLES = tuple(name for name, t in TABLES.items() if not t.required)
 
@@ -404,8 +408,26 @@ class BankData(Mapping[str, pd.DataFrame]):
         """The latest month-end with any balance row (``last_month`` or after it)."""
         return self.tables["monthly_balances"]["month"].max()
 
-    def check_as_of(self, months: Iterable[pd.Period], *, what: str = "as-of") -> None:
+    def table_coverage(self, name: str) -> MonthCoverage | None:
+        """The months a monthly table (``month`` column) covers properly; None when the
+        table is absent or empty."""
+        frame = self.tables.get(name)
+        if frame is None or "month" not in frame.columns:
+            return None
+        return month_coverage(frame["month"])
+
+    def check_as_of(
+        self,
+        months: Iterable[pd.Period],
+        *,
+        what: str = "as-of",
+        entities: Iterable[str] = (),
+    ) -> None:
         """Refuse months outside the data's range (:attr:`first_month`..:attr:`last_month`).
+
+        For each of ``entities`` (``"client"``, ``"rm"``) the range also ends at the last
+        month of every monthly table its features read (:data:`ENTITY_MONTHLY_TABLES`:
+        ``rm_monthly`` for RMs) when that table is present and has rows.
 
         Raises
         ------
@@ -418,4 +440,8 @@ class BankData(Mapping[str, pd.DataFrame]):
             raise ConfigError(
                 "monthly_balances is empty; features need at least one month of balances"
             )
+        months = list(months)
         cov.check(months, what=what)
+        for entity in dict.fromkeys(entities):
+            for table in ENTITY_MONTHLY_TABLES.get(entity, ()):
+                check_table_end(self.table_coverage(table), table, entity, months, cov, what)

@@ -14,17 +14,28 @@ run's temporary is removed by the next registration). Versions only grow:
 ``<name>/.last-version`` keeps the highest number ever given, so a deleted version's
 number is never reused. ``NAME`` alone means the latest, ``NAME@N`` a given one.
 
-A version folder missing a file, or with unreadable metadata, is *broken*: listed with
-the reason, refused with a one-line error when asked for; the other versions still work.
+A version folder missing a file, with unreadable metadata or with a ``model.pkl`` that
+is cut short (its size differs from the one recorded at registration, or, for versions
+registered before sizes were recorded, it does not start and end as a pickle does) is
+*broken*: listed with the reason, refused with a one-line error when asked for; the
+other versions still work. These checks read no model: a model file that is complete but
+cannot be unpickled (a library missing) is only found when it is loaded.
+
+Hidden leftovers of killed registrations are removed by the next registration of the
+same name: ``.version.tmp-<pid>-<hex>`` folders whose process is gone, and folders of
+the earlier naming, ``.tmp-<32 hex>``, older than :data:`OLD_TEMP_AGE_S` and holding
+nothing but the files a registration writes.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import re
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
@@ -36,12 +47,22 @@ import yaml
 
 from attrition.config import TrainConfig, parse_config
 from attrition.errors import AttritionError
-from attrition.io.outputs import remove_stale_temps, temp_path, write_text_atomic
+from attrition.io.outputs import (
+    check_output_file,
+    remove_stale_temps,
+    temp_path,
+    write_text_atomic,
+)
+
+logger = logging.getLogger(__name__)
 
 REGISTRY_FORMAT = 1
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 _REQUIRED_FILES = ("metadata.json", "config.yaml", "model.pkl")
 _LAST_VERSION = ".last-version"
+_OLD_TEMP = re.compile(r"^\.tmp-[0-9a-f]{32}$")  # the earlier temporary naming
+OLD_TEMP_AGE_S = 3600
+_PICKLE_STOP = b"."
 _LIBRARIES = ("attrition", "numpy", "pandas", "scikit-learn", "lifelines", "xgboost-cpu", "torch")
 
 
@@ -145,6 +166,18 @@ class ModelRegistry:
         found = (_VERSION_DIR.match(p.name) for p in folder.iterdir() if p.is_dir())
         return sorted(int(m.group(1)) for m in found if m)
 
+    def check_writable(self, name: str) -> None:
+        """Refuse, before any training, a registry that cannot take a new version of
+        ``name``: the models folder or the model's folder is a file, or no file can be
+        created there."""
+        for path in (self.root.parent, self.root, self.root / name):
+            if path.exists() and not path.is_dir():
+                raise RegistryError(
+                    f"cannot register {name!r} in {self.root}: {path} is a file, not a folder; "
+                    "move that file away or choose another home (ATTRITION_HOME or --out)"
+                )
+        check_output_file(self.root / name / _LAST_VERSION, example=None)
+
     def register(
         self,
         name: str,
@@ -158,10 +191,12 @@ class ModelRegistry:
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(folder / "version")  # what a killed `attrition train` left
+        _remove_old_temps(folder)
         tmp = temp_path(folder / "version")
         tmp.mkdir()
         try:
             model.save(tmp / "model.pkl")
+            model_bytes = (tmp / "model.pkl").stat().st_size
             (tmp / "config.yaml").write_text(config_yaml, encoding="utf-8")
             metrics.to_csv(tmp / "metrics.csv", index=False)
             for _ in range(100):
@@ -173,6 +208,7 @@ class ModelRegistry:
                     "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                     "library_versions": library_versions(),
                     **metadata,
+                    "model_bytes": model_bytes,
                 }
                 (tmp / "metadata.json").write_text(json.dumps(meta, indent=2, default=str))
                 target = folder / f"v{version}"
@@ -210,6 +246,8 @@ class ModelRegistry:
             if not isinstance(meta, dict):
                 return ModelRecord(name, number, path, {}, "metadata.json is not a mapping")
         problem = f"{', '.join(missing)} missing" if missing else None
+        if problem is None:
+            problem = _model_file_problem(path / "model.pkl", meta.get("model_bytes"))
         return ModelRecord(name, number, path, meta, problem)
 
     def get(self, ref: str) -> ModelRecord:
@@ -230,14 +268,18 @@ class ModelRegistry:
             )
         record = self._record(name, number)
         if record.problem is not None:
-            others = [v for v in versions if v != number]
+            working = [
+                f"{name}@{v}"
+                for v in versions
+                if v != number and self._record(name, v).problem is None
+            ]
             raise RegistryError(
                 f"model {record.ref} is broken ({record.problem}) in {record.path}; retrain it "
                 "with `attrition train`"
                 + (
-                    f", or use another version: {', '.join(f'{name}@{v}' for v in others)}"
-                    if others
-                    else ""
+                    f", or use a working version: {', '.join(working)}"
+                    if working
+                    else f" (no other version of {name!r} works)"
                 )
             )
         return record
@@ -251,3 +293,50 @@ class ModelRegistry:
         """Every version of every model, oldest first within a name; broken ones included
         (with ``problem`` set) so that one broken version hides nothing else."""
         return [self._record(n, v) for n in self.names() for v in self._versions(n)]
+
+
+def _model_file_problem(path: Path, recorded: object) -> str | None:
+    """Why ``model.pkl`` is cut short, without loading it; None when it looks whole.
+
+    The size recorded at registration decides; older versions have none, so their file
+    must at least start as a pickle (protocol 2 or later) and end with its STOP byte.
+    """
+    try:
+        size = path.stat().st_size
+        if isinstance(recorded, int) and not isinstance(recorded, bool):
+            if size != recorded:
+                return f"model.pkl is {size:,} bytes, not the {recorded:,} written (cut short?)"
+            return None
+        with path.open("rb") as fh:
+            head = fh.read(2)
+            fh.seek(max(size - 1, 0))
+            tail = fh.read(1)
+    except OSError as exc:
+        return f"model.pkl unreadable ({exc.strerror or exc})"
+    if len(head) < 2 or head[0] != 0x80 or head[1] < 2 or tail != _PICKLE_STOP:
+        return "model.pkl is not a complete model file (cut short or overwritten?)"
+    return None
+
+
+def _remove_old_temps(folder: Path) -> None:
+    """Remove the earlier naming's leftovers (``.tmp-<32 hex>``) of killed registrations:
+    only hidden folders of that exact pattern, older than :data:`OLD_TEMP_AGE_S`, that
+    hold nothing but files a registration writes."""
+    ours = {*_REQUIRED_FILES, "metrics.csv"}
+    for entry in folder.iterdir():
+        if not _OLD_TEMP.match(entry.name) or entry.is_symlink() or not entry.is_dir():
+            continue
+        try:
+            if time.time() - entry.stat().st_mtime < OLD_TEMP_AGE_S:
+                continue  # perhaps a registration still running (an older library)
+            inside = list(entry.iterdir())
+        except OSError:
+            continue
+        if all(
+            p.is_file()
+            and not p.is_symlink()
+            and (p.name in ours or p.name.startswith(".model.pkl."))
+            for p in inside
+        ):
+            shutil.rmtree(entry, ignore_errors=True)
+            logger.info("removed %s, left by a killed registration", entry)

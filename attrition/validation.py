@@ -11,8 +11,9 @@ Rule names used in problems: ``required_table``, ``empty_table``, ``required_col
 ``duplicate_column``, ``type``, ``not_null``, ``allowed_values``, ``not_negative``,
 ``positive``, ``range``, ``duplicate_key``, ``foreign_key``, ``exit_pair``,
 ``date_order``, ``campaign_target``, and from :mod:`attrition.checks.timeline`
-``future_date`` (an observation dated after the load date) and the warning
-``outlying_month`` (trailing months far beyond the rest).
+``future_date`` (an observation dated after the load date) and the warnings
+``outlying_month`` (trailing months far beyond the rest) and ``ends_early`` (a monthly
+table the features read ends before the balances).
 
 Everything is vectorised: a bank of millions of rows validates in seconds.
 """
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from attrition.checks.flat import check_flat_numbers, numeric_columns
-from attrition.checks.timeline import check_timeline
+from attrition.checks.timeline import check_table_ends, check_timeline
 from attrition.coercion import (
     OUT_OF_RANGE_HINT,
     coerce_series,
@@ -489,6 +490,7 @@ def validate_tables(
             _CROSS_CHECKS[name](check)
         check_timeline(check, load_date)
     _check_foreign_keys(checks)
+    check_table_ends(checks)
     problems += [p for c in checks.values() for p in c.problems]
     found_warnings = tuple(w for c in checks.values() for w in c.warnings)
     data = None

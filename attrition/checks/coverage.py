@@ -4,10 +4,12 @@ The rule (the data's range, and so the default as-of of ``score`` and the end of
 training landmarks): walk back from the latest month that has rows. A trailing month is
 *far beyond the rest*, and not covered properly, when
 
-- it holds fewer than :data:`SPARSE_SHARE` of the typical (median) monthly row count, or
+- it holds fewer than :data:`SPARSE_SHARE` of the typical (median) monthly row count,
+- it holds fewer than :data:`DROP_SHARE` of the median of the :data:`RECENT_MONTHS`
+  months with rows before it (a partly loaded month), or
 - :data:`GAP_MONTHS` or more empty months separate it from the month with rows before it.
 
-The walk stops at the first month that is neither; that month is the last one the data
+The walk stops at the first month that is none of these; that month is the last one the data
 covers properly. The first month with rows always starts the range.
 """
 
@@ -22,6 +24,8 @@ import pandas as pd
 from attrition.errors import ConfigError
 
 SPARSE_SHARE = 0.1
+DROP_SHARE = 0.5
+RECENT_MONTHS = 3
 GAP_MONTHS = 3
 
 
@@ -35,6 +39,7 @@ class MonthCoverage:
     latest : the latest month with any row (``last`` unless there are outliers).
     outliers : ``(month, rows)`` of every month after ``last`` that has rows.
     typical_rows : the median row count of the months with rows.
+    recent_rows : the median row count of the :data:`RECENT_MONTHS` months up to ``last``.
     """
 
     first: pd.Period
@@ -42,6 +47,7 @@ class MonthCoverage:
     latest: pd.Period
     outliers: tuple[tuple[pd.Period, int], ...]
     typical_rows: int
+    recent_rows: int = 0
 
     @property
     def span(self) -> str:
@@ -56,9 +62,12 @@ class MonthCoverage:
             f"{m} holds {n:,} row{'s' if n != 1 else ''}" for m, n in self.outliers[:5]
         )
         more = f" and {len(self.outliers) - 5} more months" if len(self.outliers) > 5 else ""
+        recent = ""
+        if self.recent_rows and self.recent_rows != self.typical_rows:
+            recent = f" ({self.recent_rows:,} in its last {RECENT_MONTHS} months)"
         return (
             f"{shown}{more}, after the data covers {self.span} with a typical "
-            f"{self.typical_rows:,} rows a month"
+            f"{self.typical_rows:,} rows a month{recent}"
         )
 
     def check(self, months: Iterable[pd.Period], *, what: str = "as-of") -> None:
@@ -98,8 +107,9 @@ def month_coverage(months: pd.Series) -> MonthCoverage | None:
     end = len(present) - 1
     while end > 0:
         sparse = rows[end] < SPARSE_SHARE * typical
+        partial = rows[end] < DROP_SHARE * _recent(rows, end)
         gap = present[end] - present[end - 1] - 1 >= GAP_MONTHS
-        if not (sparse or gap):
+        if not (sparse or partial or gap):
             break
         end -= 1
 
@@ -112,4 +122,36 @@ def month_coverage(months: pd.Series) -> MonthCoverage | None:
         latest=month(len(present) - 1),
         outliers=tuple((month(i), int(rows[i])) for i in range(end + 1, len(present))),
         typical_rows=round(typical),
+        recent_rows=round(_recent(rows, end + 1)),
+    )
+
+
+def _recent(rows: np.ndarray, end: int) -> float:
+    """The median row count of the months with rows just before position ``end``."""
+    return float(np.median(rows[max(0, end - RECENT_MONTHS) : end]))
+
+
+def check_table_end(
+    tcov: MonthCoverage | None,
+    table: str,
+    entity: str,
+    months: list[pd.Period],
+    cov: MonthCoverage,
+    what: str,
+) -> None:
+    """Refuse ``months`` after the last month ``table`` covers (``tcov``), for the
+    features of ``entity`` that read it; ``cov`` is the balances' coverage."""
+    if tcov is None:
+        return
+    late = sorted({p for p in months if p > tcov.last})
+    if not late:
+        return
+    shown = ", ".join(str(p) for p in late[:5])
+    why = f"; {tcov.why()}" if tcov.outliers else ""
+    raise ConfigError(
+        f"{what} {shown} is after the last month of {table} ({tcov.last}{why}): "
+        f"{'RM' if entity == 'rm' else entity} features read {table} at the as-of, "
+        f"so they would be built from missing data. {table} covers {tcov.span} and "
+        f"monthly_balances {cov.span}; pick a month from {cov.first} to {tcov.last}, or "
+        f"load the missing {table} rows"
     )

@@ -6,20 +6,26 @@
 - Trailing months far beyond the rest (:mod:`attrition.checks.coverage`) are a warning
   (rule ``outlying_month``): the data loads, but the default as-of and the training
   landmarks stop at the last month covered properly.
+- A monthly table the features read (``rm_monthly``, ``product_returns``) that ends
+  before ``monthly_balances`` is a warning (rule ``ends_early``): for RMs an as-of after
+  the end of ``rm_monthly`` is refused (:meth:`attrition.contracts.BankData.check_as_of`).
 
-Called by :func:`attrition.validation.validate_tables` for each table it checks.
+Called by :func:`attrition.validation.validate_tables`: :func:`check_timeline` for each
+table it checks, then :func:`check_table_ends` across them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from attrition.checks.coverage import month_coverage
-from attrition.contracts import Table
+from attrition.checks.coverage import MonthCoverage, month_coverage
+from attrition.contracts import ENTITY_MONTHLY_TABLES, RM, Table
+from attrition.errors import Problem
 
 # Columns dating an observation; a value after the load date cannot be true.
 OBSERVED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -31,6 +37,11 @@ OBSERVED_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 # Monthly tables whose trailing months are checked for being far beyond the rest.
 MONTHLY_TABLES = ("monthly_balances", "rm_monthly")
+# Monthly tables that features read at the as-of besides monthly_balances: what they feed.
+FEATURE_MONTHLY_TABLES = {
+    "rm_monthly": "RM features (hr)",
+    "product_returns": "client features from product returns (portfolio_return)",
+}
 
 
 class TableCheck(Protocol):
@@ -38,6 +49,7 @@ class TableCheck(Protocol):
 
     table: Table
     typed: dict[str, pd.Series]
+    warnings: list[Problem]
 
     def add(
         self,
@@ -100,3 +112,38 @@ def _check_trailing(check: TableCheck, months: pd.Series, keep: np.ndarray) -> N
         far,
         warn=True,
     )
+
+
+def check_table_ends(checks: Mapping[str, TableCheck]) -> None:
+    """Warn (rule ``ends_early``) for each monthly table the features read that ends
+    before the last month ``monthly_balances`` covers properly."""
+    end = _coverage(checks.get("monthly_balances"))
+    if end is None:
+        return
+    for name, feeds in FEATURE_MONTHLY_TABLES.items():
+        check = checks.get(name)
+        cov = _coverage(check)
+        if check is None or cov is None or cov.last >= end.last:
+            continue
+        short = (end.last - cov.last).n
+        then = (
+            f"so RMs cannot be scored, nor their features built, at an as-of after {cov.last}"
+            if name in ENTITY_MONTHLY_TABLES[RM]
+            else f"so at an as-of after {cov.last} they read no {name} rows"
+        )
+        check.warnings.append(
+            Problem(
+                name,
+                "month",
+                "ends_early",
+                f"months up to {end.last}, the last month of monthly_balances; {name} covers "
+                f"{cov.span}, {short} month{'s' if short != 1 else ''} short. {feeds} read "
+                f"{name} at the as-of, {then} (load the missing rows)",
+            )
+        )
+
+
+def _coverage(check: TableCheck | None) -> MonthCoverage | None:
+    if check is None or "month" not in check.typed:
+        return None
+    return month_coverage(check.typed["month"])

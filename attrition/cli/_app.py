@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
-from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-if TYPE_CHECKING:
-    pass
+from attrition.errors import DataQualityWarning
 
 app = typer.Typer(
     help="Predict and prevent client asset outflow and RM resignation in wealth management.",
@@ -51,3 +53,30 @@ def _progress_bar(description: str):  # type: ignore[no-untyped-def]
         console=console,
         transient=True,
     )
+
+
+@contextmanager
+def data_warnings() -> Iterator[None]:
+    """Show the data-quality warnings raised inside the block (loading and validating a
+    bank) as plain ``Warning: ...`` lines on the console, not in Python's warning format
+    with a file and line of this package. They are shown when the block ends, also when
+    it fails, so they come before the error. Other warnings pass through unchanged.
+
+    Every command that loads a bank wraps the loading in it::
+
+        with data_warnings(), console.status("Loading data"):
+            data = load_bank(source)
+    """
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", DataQualityWarning)
+            yield
+    finally:
+        shown: set[str] = set()
+        for w in caught:
+            if not issubclass(w.category, DataQualityWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            elif str(w.message) not in shown:
+                shown.add(str(w.message))
+                console.print(f"[yellow]Warning:[/] {escape(str(w.message))}")

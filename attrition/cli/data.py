@@ -15,6 +15,7 @@ from attrition.cli._app import (
     _progress_bar,
     app,
     console,
+    data_warnings,
     out_console,
 )
 from attrition.errors import AttritionError
@@ -112,7 +113,7 @@ def features(
     try:
         if out is not None:
             check_output_file(out, example=f"{entity.value}_features.parquet")
-        with console.status("Loading and validating"):
+        with data_warnings(), console.status("Loading and validating"):
             data = load_bank(source)
         t0 = time.perf_counter()
         with console.status(f"Building {entity.value} features"):

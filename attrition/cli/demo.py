@@ -13,6 +13,7 @@ from attrition.cli._app import (
     _fail,
     app,
     console,
+    data_warnings,
     out_console,
 )
 from attrition.cli.data import _generate
@@ -30,19 +31,32 @@ DEMO_MODELS = ("rm_resignation", "client_outflow")
 def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig], Playbook]:
     """Everything the demo reads or writes, checked before its first step: the shipped
     training configs and playbook (package data, found from any working folder) and
-    every output path. Returns the configs by name and the playbook."""
+    every output path (the bank, the features, the model registry and the scores file
+    of the synthetic bank's last month). Returns the configs by name and the playbook."""
     from attrition.config import SHIPPED_CONFIGS, load_config
     from attrition.io.outputs import check_output_file
     from attrition.playbook import load_playbook
+    from attrition.registry import ModelRegistry
     from attrition.synthetic import check_bank_folder
 
     configs = {name: load_config(SHIPPED_CONFIGS / f"{name}.yaml") for name in DEMO_MODELS}
     book = load_playbook()
     check_bank_folder(out / "bank", force=force)
     for entity in ("client", "rm"):
-        check_output_file(out / "features" / f"{entity}_features.parquet")
-    check_output_file(out / "scores" / "scores.parquet")
+        check_output_file(out / "features" / f"{entity}_features.parquet", example=None)
+    registry = ModelRegistry(out)
+    for name in DEMO_MODELS:
+        registry.check_writable(name)
+    check_output_file(demo_scores_path(out), example=None)
     return configs, book
+
+
+def demo_scores_path(out: Path) -> Path:
+    """Where the demo writes its scores: the synthetic bank's last month, which follows
+    from the generator's config (every month of a synthetic bank is fully loaded)."""
+    from attrition.synthetic import GeneratorConfig
+
+    return out / "scores" / f"scores_{GeneratorConfig().end_month}.parquet"
 
 
 @app.command()
@@ -121,7 +135,7 @@ def demo(
 
         registered = []
         for name, config in configs.items():
-            with console.status(f"Training {name}") as status:
+            with data_warnings(), console.status(f"Training {name}") as status:
                 result = run_training(
                     config,
                     source=str(bank_dir),

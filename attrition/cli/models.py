@@ -12,6 +12,7 @@ from attrition.cli._app import (
     _fail,
     app,
     console,
+    data_warnings,
     out_console,
 )
 from attrition.errors import AttritionError
@@ -69,7 +70,7 @@ def train(
 
     try:
         cfg = load_config(config)
-        with console.status("Training") as status:
+        with data_warnings(), console.status("Training") as status:
             result = run_training(cfg, source=source, progress=lambda m: status.update(m))
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
@@ -109,7 +110,7 @@ def evaluate(
     from attrition.pipeline.evaluate import evaluate_registered
 
     try:
-        with console.status(f"Evaluating {model}"):
+        with data_warnings(), console.status(f"Evaluating {model}"):
             metrics, record = evaluate_registered(model, source=source, home=attrition_home())
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
@@ -131,7 +132,11 @@ def models_list() -> None:
     if not records:
         console.print(f"No models registered under {attrition_home() / 'models'} yet.")
         return
-    table = Table(title="Registered models")
+    table = Table(
+        title="Registered models",
+        caption="Checked: every file present, metadata readable, model.pkl complete "
+        "(its size); models are not loaded here.",
+    )
     for col in ("model", "target", "type", "created", "rows", "C (Harrell, test)"):
         table.add_column(col)
     for r in records:

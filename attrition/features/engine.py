@@ -97,9 +97,10 @@ def grid_for(data: BankData, last: pd.Period) -> MonthGrid:
     return MonthGrid(min(starts) if starts else stop, stop)
 
 
-def check_as_of(data: BankData, periods: Sequence[pd.Period]) -> None:
-    """Refuse as-of months outside the data's range (:meth:`BankData.check_as_of`)."""
-    data.check_as_of(periods)
+def check_as_of(data: BankData, periods: Sequence[pd.Period], entity: str) -> None:
+    """Refuse as-of months outside the data's range for ``entity``
+    (:meth:`BankData.check_as_of`: for RMs it ends with ``rm_monthly`` too)."""
+    data.check_as_of(periods, entities=(entity,))
 
 
 @dataclass
@@ -138,7 +139,7 @@ def prepare(
     pop = resolve_spec(entity, spec)
     check_sources(pop)
     periods, stacked = parse_as_of(as_of)
-    check_as_of(data, periods)
+    check_as_of(data, periods, pop.entity)
     ctx = PanelContext(data, grid_for(data, max(periods)))
     return Prepared(ctx, pop, membership(ctx, pop), periods), stacked
 

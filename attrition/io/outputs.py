@@ -72,26 +72,55 @@ def remove_stale_temps(path: Path) -> list[Path]:
     return removed
 
 
-def check_output_file(path: str | os.PathLike[str], *, example: str = "out.parquet") -> Path:
+def check_output_file(path: str | os.PathLike[str], *, example: str | None = "out.parquet") -> Path:
     """Check, before any work, that ``path`` can be written as a file.
+
+    The check is real: a hidden probe file (the writers' temporary naming) is created
+    and removed in the nearest existing folder, so a read-only file system, a folder
+    the user cannot write or a place such as ``/proc`` is refused up front (``os.access``
+    alone says yes to root everywhere).
+
+    ``example`` is a file name to suggest inside ``path`` when the user named a folder;
+    pass ``None`` for a path the command chose itself (a folder there is a stray).
 
     Raises
     ------
     attrition.errors.OutputError
-        If ``path`` is a folder, sits under a file, or its nearest existing folder is
-        not writable.
+        If ``path`` is a folder, sits under a file, or its nearest existing folder does
+        not accept new files.
     """
     path = Path(path)
     if path.is_dir():
+        if example is None or path.suffix:
+            raise OutputError(
+                f"cannot write the file {path}: a folder of that name is in the way; move "
+                "or rename that folder, or choose another output path"
+            )
         raise OutputError(f"output {path} is a folder; pass a file path, e.g. {path / example}")
-    parent = path.parent
+    child, parent = path, path.parent
     while not parent.exists() and parent != parent.parent:
-        parent = parent.parent
+        child, parent = parent, parent.parent
     if not parent.is_dir():
         raise OutputError(f"cannot write {path}: {parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {path}: the folder {parent} is not writable")
+    _probe(path, parent, temp_path(child))
     return path
+
+
+def _probe(path: Path, folder: Path, probe: Path) -> None:
+    """Create and remove ``probe`` in ``folder``; refuse ``path`` when that fails."""
+    try:
+        fd = os.open(probe, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except OSError as exc:
+        why = exc.strerror or type(exc).__name__
+        raise OutputError(
+            f"cannot write {path}: the folder {folder} does not accept new files (the system "
+            f"says: {why}); choose another output path"
+        ) from exc
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        logger.warning("could not remove the probe file %s", probe)
 
 
 def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], object]) -> Path:

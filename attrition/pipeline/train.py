@@ -123,6 +123,8 @@ def train(
     say = progress or (lambda _msg: None)
     config = config.with_source(source)
     models = resolve_models(config)
+    registry = ModelRegistry(home or attrition_home())
+    registry.check_writable(config.name)  # before the minutes of training
     say("Loading data and building landmark sets")
     needs_sequences = any(m.input_kind == "sequence" for m in models.values())
     if needs_sequences and config.target == "flat":
@@ -151,7 +153,6 @@ def train(
     metrics = pd.concat(tables, ignore_index=True)
     metrics = metrics[["model", *[c for c in metrics.columns if c != "model"]]]
     chosen = next(label for label in models if label.startswith("model:"))
-    registry = ModelRegistry(home or attrition_home())
     record = registry.register(
         config.name,
         model=fitted[chosen],

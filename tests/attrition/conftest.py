@@ -75,10 +75,10 @@ _BANK: dict[str, dict[str, list[str]]] = {
         "end_date": ["", "", "2024-03-01"],
         "maturity_date": ["2024-06-01", "", "2024-03-01"],
     },
-    "product_returns": {
-        "product_id": ["P1", "P1", "P2", "P2"],
-        "month": ["2024-01", "2024-02", "2024-01", "2024-02"],
-        "return": ["0.003", "-0.01", "0.02", "-0.035"],
+    "product_returns": {  # the same months as the balances
+        "product_id": ["P1", "P1", "P1", "P2", "P2", "P2"],
+        "month": ["2024-01", "2024-02", "2024-03", "2024-01", "2024-02", "2024-03"],
+        "return": ["0.003", "-0.01", "0.004", "0.02", "-0.035", "0.01"],
     },
     "interactions": {
         "client_id": ["C001", "C002", "C004"],
@@ -92,17 +92,17 @@ _BANK: dict[str, dict[str, list[str]]] = {
         "start_date": ["2021-03-30", "2023-06-01"],
         "end_date": ["2023-05-31", ""],
     },
-    "rm_monthly": {
-        "rm_id": ["R01", "R01", "R03"],
-        "month": ["2024-01", "2024-02", "2024-01"],
-        "target_attainment": ["0.95", "1.1", "0.6"],
-        "bonus": ["5000", "", "0"],
-        "overtime_hours": ["12", "20.5", "30"],
-        "leave_days": ["0", "1", "3"],
-        "training_hours": ["4", "0", ""],
-        "engagement_score": ["4.2", "3.8", "2"],
-        "manager_changed": ["false", "false", "true"],
-        "promoted": ["false", "true", "false"],
+    "rm_monthly": {  # up to the balances' last month (R03 left in 2024-02)
+        "rm_id": ["R01", "R01", "R03", "R01"],
+        "month": ["2024-01", "2024-02", "2024-01", "2024-03"],
+        "target_attainment": ["0.95", "1.1", "0.6", "1.0"],
+        "bonus": ["5000", "", "0", "4000"],
+        "overtime_hours": ["12", "20.5", "30", "10"],
+        "leave_days": ["0", "1", "3", "0"],
+        "training_hours": ["4", "0", "", "2"],
+        "engagement_score": ["4.2", "3.8", "2", ""],
+        "manager_changed": ["false", "false", "true", "false"],
+        "promoted": ["false", "true", "false", "false"],
     },
     "campaigns": {
         "client_id": ["C001", "", "C004"],

@@ -71,7 +71,14 @@ def test_validating_with_a_month_far_beyond_the_rest_warns_and_keeps_the_default
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 9}, "2024-02",
                      [("2024-03", 9)], id="sparse-last-month"),
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 60}, "2024-03", [],
-                     id="partly-loaded-last-month-is-kept"),
+                     id="last-month-with-over-half-the-rows-is-kept"),
+        pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 100, "2024-04": 30},
+                     "2024-03", [("2024-04", 30)], id="partly-loaded-last-month"),
+        pytest.param({"2024-01": 100, "2024-02": 100, "2024-03": 100,
+                      "2024-04": 45, "2024-05": 20}, "2024-03", [("2024-04", 45), ("2024-05", 20)],
+                     id="two-partly-loaded-months"),
+        pytest.param({"2024-01": 10, "2024-02": 30, "2024-03": 100}, "2024-03", [],
+                     id="a-growing-bank-is-covered"),
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-06": 100}, "2024-02",
                      [("2024-06", 100)], id="after-a-gap"),
         pytest.param({"2024-01": 100, "2024-02": 100, "2024-04": 100}, "2024-04", [],
@@ -149,3 +156,94 @@ def test_features_in_the_data_range_are_built(raw_bank):
     assert len(build_features(data, "client", "2024-01")) > 0
     with pytest.raises(ConfigError, match="before the first month with balance data"):
         build_features(data, "rm", ["2023-12", "2024-02"])
+
+
+def test_validating_a_bank_whose_last_month_is_partly_loaded_warns_and_scores_the_month_before(
+    small_bank,
+):
+    from attrition.pipeline.score import default_as_of
+
+    tables = dict(small_bank.data.tables)
+    balances = tables["monthly_balances"]
+    last = balances["month"].max()
+    at_last = balances.index[balances["month"] == last]
+    dropped = at_last[int(len(at_last) * 0.3) :]  # only 30% of the last month loaded
+    tables["monthly_balances"] = balances.drop(dropped).reset_index(drop=True)
+
+    report = validate_tables(tables, today=dt.date(2030, 1, 1))
+
+    assert report.ok
+    (warning,) = [w for w in report.warnings if w.rule == "outlying_month"]
+    assert warning.table == "monthly_balances" and f"{last} holds" in warning.expected
+    assert f"stop at {last - 1}" in warning.expected
+    assert default_as_of(report.data) == last - 1
+
+
+def _hr_cut_at(small_bank, months_short: int):
+    """The small bank's tables with rm_monthly ending ``months_short`` months early."""
+    tables = dict(small_bank.data.tables)
+    hr = tables["rm_monthly"]
+    end = small_bank.data.last_month - months_short
+    tables["rm_monthly"] = hr[hr["month"] <= end].reset_index(drop=True)
+    return tables, end
+
+
+def test_validating_a_bank_whose_hr_data_stops_months_early_warns(small_bank):
+    tables, end = _hr_cut_at(small_bank, 9)
+
+    report = validate_tables(tables, today=dt.date(2030, 1, 1))
+
+    assert report.ok
+    (warning,) = [w for w in report.warnings if w.rule == "ends_early"]
+    assert (warning.table, warning.column) == ("rm_monthly", "month")
+    last = small_bank.data.last_month
+    assert f"months up to {last}, the last month of monthly_balances" in warning.expected
+    assert f"..{end}, 9 months short" in warning.expected
+    assert f"RMs cannot be scored, nor their features built, at an as-of after {end}" in (
+        warning.expected
+    )
+
+
+def test_rm_features_after_the_hr_data_ends_are_refused_with_its_range(small_bank):
+    tables, end = _hr_cut_at(small_bank, 9)
+    data = validate_tables(tables, today=dt.date(2030, 1, 1)).data
+    last = data.last_month
+
+    with pytest.raises(ConfigError) as refused:
+        build_features(data, "rm", [end, last])
+    said = str(refused.value)
+    assert f"as-of {last} is after the last month of rm_monthly ({end})" in said
+    assert f"pick a month from {data.first_month} to {end}" in said
+    with pytest.raises(ConfigError, match=f"after the last month of rm_monthly \\({end}\\)"):
+        data.check_as_of([last], entities=("rm", "client"))
+
+    assert len(build_features(data, "rm", end)) > 0  # up to its last month, RMs are built
+    assert len(build_features(data, "client", last)) > 0  # clients do not read rm_monthly
+    data.check_as_of([last], entities=("client",))
+
+
+def test_features_for_rms_after_the_hr_data_ends_from_the_cli_exit_1_and_write_nothing(
+    small_bank, tmp_path
+):
+    from attrition.io import write_tables
+
+    tables, end = _hr_cut_at(small_bank, 9)
+    write_tables(tables, tmp_path / "bank")
+    out = tmp_path / "rm_features.parquet"
+    last = small_bank.data.last_month
+
+    result = CliRunner().invoke(
+        app,
+        ["features", "--source", str(tmp_path / "bank"), "--as-of", str(last), "--entity", "rm",
+         "--out", str(out)],
+    )  # fmt: skip
+
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert f"as-of {last} is after the last month of rm_monthly ({end})" in said
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    # the data-quality warning of loading comes first, as a plain line
+    assert said.startswith("Warning: 1 data quality warning(s) in")
+    assert "rm_monthly.month [ends_early]" in said
+    assert "DataQualityWarning" not in said and "load_bank(source)" not in said

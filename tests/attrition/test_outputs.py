@@ -161,3 +161,30 @@ def test_a_marker_edited_to_list_files_outside_the_folder_deletes_none_of_them(t
     (dest / MARKER).write_text(json.dumps(listing))
     write_owned_folder(dest, _writer({"b.csv": "2"}), marker=MARKER, info={})
     assert outside.read_text() == "keep" and not (dest / "a.csv").exists()
+
+
+def test_writing_where_a_stray_folder_has_the_files_name_says_to_move_that_folder(tmp_path):
+    stray = tmp_path / "scores_2026-09.parquet"
+    stray.mkdir()
+    (stray / "mine.txt").write_text("mine")
+
+    with pytest.raises(OutputError) as caught:
+        check_output_file(stray, example="scores.parquet")
+
+    said = str(caught.value)
+    assert "a folder of that name is in the way" in said and "move or rename" in said
+    assert "pass a file path" not in said  # no file inside the stray folder is suggested
+    assert (stray / "mine.txt").read_text() == "mine"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux /proc")
+def test_writing_into_a_folder_that_accepts_no_files_is_refused_before_work():
+    # /proc refuses new files even to root, for whom os.access says yes
+    with pytest.raises(OutputError, match=r"/proc does not accept new files"):
+        check_output_file("/proc/b.parquet")
+
+
+def test_checking_an_output_path_leaves_nothing_behind(tmp_path):
+    check_output_file(tmp_path / "scores.parquet")
+    check_output_file(tmp_path / "new" / "deeper" / "scores.parquet")
+    assert list(tmp_path.iterdir()) == []

@@ -119,7 +119,7 @@ def test_a_broken_version_is_listed_as_broken_and_the_others_still_work(
     assert listed["m@1"] is None and listed["m@3"] is None
     assert listed["m@2"].startswith(reason)
     assert reg.get("m").version == 3 and reg.get("m@1").load_model() is not None
-    with pytest.raises(RegistryError, match=rf"m@2 is broken \({reason}.*use another version"):
+    with pytest.raises(RegistryError, match=rf"m@2 is broken \({reason}.*use a working version"):
         reg.get("m@2")
 
 
@@ -147,3 +147,70 @@ def test_a_killed_train_leaves_a_folder_that_the_next_registration_removes(tmp_p
     record = _register(ModelRegistry(tmp_path), fitted[0])
     assert sorted(p.name for p in folder.iterdir()) == [".last-version", "notes.txt", "v1"]
     assert record.version == 1
+
+
+def _cut_short(path):
+    data = (path / "model.pkl").read_bytes()
+    (path / "model.pkl").write_bytes(data[: len(data) // 2])
+
+
+def test_asking_for_a_broken_version_suggests_only_versions_that_work(tmp_path, fitted):
+    reg = ModelRegistry(tmp_path)
+    records = [_register(reg, fitted[0]) for _ in range(3)]
+    (records[0].path / "config.yaml").unlink()
+    _cut_short(records[1].path)
+
+    with pytest.raises(RegistryError) as refused:
+        reg.get("m@2")
+    assert "use a working version: m@3" in str(refused.value)
+    assert "m@1" not in str(refused.value)
+
+    _cut_short(records[2].path)
+    with pytest.raises(RegistryError, match=r"m@3 is broken .*\(no other version of 'm' works\)"):
+        reg.get("m")
+
+
+def test_a_truncated_model_file_is_listed_as_broken_without_loading_it(tmp_path, fitted):
+    reg = ModelRegistry(tmp_path)
+    first, second = _register(reg, fitted[0]), _register(reg, fitted[0])
+    _cut_short(second.path)
+    listed = {r.ref: r.problem for r in reg.records()}
+    assert listed["m@1"] is None
+    assert "model.pkl is" in listed["m@2"] and "cut short" in listed["m@2"]
+
+    # versions registered before sizes were recorded: the pickle's first and last bytes
+    meta = json.loads((first.path / "metadata.json").read_text())
+    del meta["model_bytes"]
+    (first.path / "metadata.json").write_text(json.dumps(meta))
+    assert reg.get("m@1").load_model() is not None  # a whole file still passes
+    _cut_short(first.path)
+    assert "not a complete model file" in {r.ref: r.problem for r in reg.records()}["m@1"]
+
+
+def test_registering_removes_old_style_leftovers_of_killed_trains_and_nothing_else(
+    tmp_path, fitted
+):
+    import os
+    import time
+
+    folder = tmp_path / "models" / "m"
+    folder.mkdir(parents=True)
+    hour_ago = time.time() - 2 * 3600
+
+    def leftover(name, files, age=hour_ago):
+        path = folder / name
+        path.mkdir()
+        for f in files:
+            (path / f).write_bytes(b"half")
+        os.utime(path, (age, age))
+        return path
+
+    old = leftover(f".tmp-{'a' * 32}", ["model.pkl", "config.yaml"])
+    recent = leftover(f".tmp-{'b' * 32}", ["model.pkl"], age=time.time())  # may still run
+    foreign = leftover(f".tmp-{'c' * 32}", ["model.pkl", "notes.txt"])  # holds a user's file
+    other = leftover(".tmp-mine", ["model.pkl"])  # not the exact pattern
+
+    _register(ModelRegistry(tmp_path), fitted[0])
+
+    assert not old.exists()
+    assert recent.exists() and foreign.exists() and other.exists()

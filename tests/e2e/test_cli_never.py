@@ -85,12 +85,73 @@ def test_out_naming_a_folder_is_refused_before_any_work(command, tmp_path, monke
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="needs Linux /proc")
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(["score"], id="score"),
+        pytest.param(["plan", "--as-of", "2024-01"], id="plan"),
+        pytest.param(
+            ["features", "--source", "nowhere", "--as-of", "2024-01", "--entity", "rm"],
+            id="features",
+        ),
+    ],
+)
+def test_out_where_no_file_can_be_written_is_refused_before_any_work(
+    command, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path / "home"))  # no models, no scores
+    result = runner.invoke(app, [*command, "--out", "/proc/b.parquet"])
+    assert result.exit_code == 1
+    # refused for the place, not for the missing models, scores or source it would need
+    assert "cannot write /proc/b.parquet: the folder /proc does not accept new files" in _said(
+        result
+    )
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_demo_into_a_folder_with_other_files_is_refused_before_the_first_step(tmp_path):
     before = _user_folder(tmp_path / "demo" / "bank")
     result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
     assert result.exit_code == 1
     assert "not empty" in _said(result) and "Generate a synthetic bank" not in _said(result)
     assert _snapshot(tmp_path / "demo" / "bank") == before
+
+
+def test_demo_with_a_stray_folder_named_as_its_scores_file_is_refused_before_the_first_step(
+    tmp_path,
+):
+    stray = tmp_path / "demo" / "scores" / "scores_2026-09.parquet"  # the bank's last month
+    stray.mkdir(parents=True)
+    (stray / "mine.txt").write_text("mine")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
+    assert result.exit_code == 1
+    said = _said(result)
+    assert "2026-09.parquet: a folder of that name is in the way" in said
+    assert "move or rename that folder" in said and "pass a file path" not in said
+    assert "Generate a synthetic bank" not in said
+    assert (stray / "mine.txt").read_text() == "mine"
+    assert sorted(p.name for p in (tmp_path / "demo").iterdir()) == ["scores"]
+
+
+def test_demo_with_a_file_where_its_models_folder_goes_is_refused_before_the_first_step(
+    tmp_path,
+):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "models").write_text("mine")
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--clients", "300"])
+    assert result.exit_code == 1
+    said = _said(result)
+    assert "models is a file, not a folder" in said and "Generate a synthetic bank" not in said
+    assert (tmp_path / "demo" / "models").read_text() == "mine"
+
+
+def test_demo_scores_the_month_its_check_covers(small_bank):
+    from attrition.cli.demo import demo_scores_path
+
+    last = small_bank.data.last_month  # what the demo scores at
+    assert demo_scores_path(Path("d")) == Path("d") / "scores" / f"scores_{last}.parquet"
 
 
 def test_demo_finds_its_configs_from_another_working_folder(tmp_path, monkeypatch):
@@ -147,6 +208,22 @@ def test_models_list_with_a_broken_version_lists_it_and_every_other(tmp_path, mo
     said = _said(result)
     assert "m@1" in said and "m@3" in said and "0.610" in said
     assert "m@2" in said and "broken: metadata.json unreadable" in said
+
+
+def test_models_list_with_a_truncated_model_file_lists_it_as_broken(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATTRITION_HOME", str(tmp_path))
+    _registry_with_three_versions(tmp_path)
+    pkl = tmp_path / "models" / "m" / "v3" / "model.pkl"
+    pkl.write_bytes(pkl.read_bytes()[:100])
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code == 0, result.output
+    said = _said(result)
+    assert "m@3" in said and "broken: model.pkl is 100 bytes" in said
+    assert "models are not loaded here" in said  # what the list checks, said plainly
+
+    result = runner.invoke(app, ["models", "show", "m@3"])
+    assert result.exit_code == 1
+    assert "use a working version: m@1, m@2" in _said(result)
 
 
 @pytest.mark.parametrize(
@@ -237,3 +314,23 @@ def test_demo_runs_from_another_working_folder(tmp_path, monkeypatch):
     result = runner.invoke(app, ["demo", "--out", "demo", "--clients", "6000"])
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "demo" / "scores").glob("scores_*.parquet"))
+
+
+def test_a_data_quality_warning_while_loading_is_a_plain_warning_line_before_the_error(capsys):
+    import warnings
+
+    from attrition.cli._app import data_warnings
+    from attrition.errors import DataQualityWarning
+
+    message = "2 data quality warning(s) in bank:\n  - a [rule]"
+    with (
+        pytest.warns(FutureWarning, match="not ours"),  # other warnings pass through
+        pytest.raises(ValueError, match="refused"),
+        data_warnings(),
+    ):
+        warnings.warn(message, DataQualityWarning, stacklevel=1)
+        warnings.warn(message, DataQualityWarning, stacklevel=1)
+        warnings.warn("not ours", FutureWarning, stacklevel=1)
+        raise ValueError("refused")
+    said = capsys.readouterr().err
+    assert said == "Warning: 2 data quality warning(s) in bank:\n  - a [rule]\n"  # once, as text
