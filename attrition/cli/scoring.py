@@ -14,6 +14,7 @@ from attrition.cli._app import (
     _fail,
     app,
     console,
+    data_warnings,
     out_console,
 )
 from attrition.errors import AttritionError
@@ -158,7 +159,7 @@ def score(
         book = load_playbook(playbook)
         if source is None:
             source = _training_source(home, models.get(entities[-1], DEFAULT_MODELS[entities[-1]]))
-        with console.status("Loading data"):
+        with data_warnings(), console.status("Loading data"):
             data = load_bank(source)
         coverage = data.coverage
         if as_of is None and coverage is not None and coverage.outliers:
@@ -235,7 +236,7 @@ def plan(
         if len(frame) and frame["as_of"].iloc[0] != as_of:
             raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
         book = load_playbook(playbook)
-        with console.status("Loading data"):
+        with data_warnings(), console.status("Loading data"):
             data = load_bank(source or _training_source(home, "client_outflow"))
         result = contact_plan(frame, data, book)
         written = write_parquet(result, out)

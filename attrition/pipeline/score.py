@@ -367,7 +367,7 @@ def score_bank(
     """
     say = progress or (lambda _m: None)
     month = default_as_of(data) if as_of is None else pd.Period(as_of, freq="M")
-    data.check_as_of([month])
+    data.check_as_of([month], entities=entities)
     book = playbook or load_playbook()
     refs = {**DEFAULT_MODELS, **(models or {})}
     registry = ModelRegistry(home)
