@@ -174,7 +174,7 @@ def test_scoring_a_flat_table_with_unseen_categories_warns_and_lists_them(
     monkeypatch.setenv("ATTRITION_HOME", str(flat_home))
     out = tmp_path / "flat.parquet"
 
-    with caplog.at_level(logging.WARNING, logger="attrition.pipeline.score"):
+    with caplog.at_level(logging.INFO, logger="attrition.pipeline.flat"):
         result = CliRunner().invoke(
             app, ["score", "--model", "flat_rossi", "--source", str(source), "--out", str(out)]
         )
