@@ -18,7 +18,7 @@ from attrition.cli._app import (
 )
 from attrition.cli.data import _generate
 from attrition.cli.models import _metrics_table
-from attrition.cli.scoring import _top_at_risk
+from attrition.cli.scoring import _print_notes, _top_at_risk
 from attrition.errors import AttritionError
 
 if TYPE_CHECKING:
@@ -152,7 +152,8 @@ def demo(
         with console.status("Scoring") as status:
             scores = score_bank(data, home=out, playbook=book, progress=lambda m: status.update(m))
         scores_path = write_parquet(scores, out / "scores" / f"scores_{data.last_month}.parquet")
-        out_console.print(_top_at_risk(scores))
+        out_console.print(_top_at_risk(scores, book))
+        _print_notes(scores)
     except AttritionError as exc:
         raise _fail(exc) from exc
 

@@ -358,6 +358,11 @@ def _print_scores(scores: pd.DataFrame, book: Playbook, data: BankData | None) -
                 _money(b["rm_value_at_risk"], cur),
             )
         out_console.print(branches)
+    _print_notes(scores)
+
+
+def _print_notes(scores: pd.DataFrame) -> None:
+    """What scoring noted: weak models (as warnings) and who was left out, and why."""
     warnings = set(scores["model_warning"].dropna())
     for note in scores.attrs.get("notes", []):
         console.print(f"[yellow]{'Warning' if note in warnings else 'Note'}:[/] {note}")
