@@ -25,7 +25,7 @@ from typing import Literal
 
 import pandas as pd
 
-from attrition.checks.coverage import MonthCoverage, check_table_end, month_coverage
+from attrition.coverage import MonthCoverage, check_table_end, month_coverage
 from attrition.errors import ConfigError
 
 DType = Literal["str", "date", "month", "float", "int", "bool"]
@@ -382,7 +382,7 @@ class BankData(Mapping[str, pd.DataFrame]):
         """The months ``monthly_balances`` covers properly (None when it is empty).
 
         This is the data's range: the months a feature can be computed for. See
-        :mod:`attrition.checks.coverage` for the rule that leaves out sparse or
+        :mod:`attrition.coverage` for the rule that leaves out sparse or
         far-off trailing months.
         """
         return month_coverage(self.tables["monthly_balances"]["month"])
@@ -398,7 +398,7 @@ class BankData(Mapping[str, pd.DataFrame]):
 
         The latest month with balance rows, unless the trailing months are far beyond
         the rest (a tiny fraction of a typical month's rows, or after a gap of months;
-        :mod:`attrition.checks.coverage`); then the month before them.
+        :mod:`attrition.coverage`); then the month before them.
         """
         cov = self.coverage
         return self.tables["monthly_balances"]["month"].max() if cov is None else cov.last

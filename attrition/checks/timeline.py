@@ -3,7 +3,7 @@
 - Rows that record something observed (a month-end balance, a transaction, a contact)
   cannot be dated after the data was loaded: each such row is a problem (rule
   ``future_date``) naming table, column, row keys and value.
-- Trailing months far beyond the rest (:mod:`attrition.checks.coverage`) are a warning
+- Trailing months far beyond the rest (:mod:`attrition.coverage`) are a warning
   (rule ``outlying_month``): the data loads, but the default as-of and the training
   landmarks stop at the last month covered properly.
 - A monthly table the features read (``rm_monthly``, ``product_returns``) that ends
@@ -23,8 +23,8 @@ from typing import Protocol
 import numpy as np
 import pandas as pd
 
-from attrition.checks.coverage import MonthCoverage, month_coverage
 from attrition.contracts import ENTITY_MONTHLY_TABLES, RM, Table
+from attrition.coverage import MonthCoverage, month_coverage
 from attrition.errors import Problem
 
 # Columns dating an observation; a value after the load date cannot be true.

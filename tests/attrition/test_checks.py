@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from attrition.checks.coverage import month_coverage
 from attrition.cli import app
 from attrition.contracts import FlatSpec
+from attrition.coverage import month_coverage
 from attrition.errors import ConfigError
 from attrition.features import build_features
 from attrition.validation import validate_flat, validate_tables
