@@ -57,11 +57,11 @@ cx = build_features(data, "client", [data.last_month], rm_risk=rm_risk)
 client_model.predict_survival(cx[list(client_model.feature_names_in_)], list(range(1, 13)))
 t5 = time.perf_counter()
 __result.update(
-    clients=int((scores["entity_type"] == "client").sum()),
-    rms=int((scores["entity_type"] == "rm").sum()),
+    clients=int((scores.scores["entity_type"] == "client").sum()),
+    rms=int((scores.scores["entity_type"] == "rm").sum()),
     train_s=t1 - t0, score_s=t2 - t1, plan_s=t3 - t2, bare_s=t5 - t4,
-    contacts=int((plan["assignee"] != "remote_team").sum()),
-    overflow=int((plan["assignee"] == "remote_team").sum()),
+    contacts=int((~plan["assignee"].isin(["remote_team", "branch_head", "waiting"])).sum()),
+    overflow=int(plan["assignee"].isin(["remote_team", "branch_head", "waiting"]).sum()),
 )
 """
 

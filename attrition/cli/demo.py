@@ -151,7 +151,9 @@ def demo(
 
         with console.status("Scoring") as status:
             scores = score_bank(data, home=out, playbook=book, progress=lambda m: status.update(m))
-        scores_path = write_parquet(scores, out / "scores" / f"scores_{data.last_month}.parquet")
+        scores_path = write_parquet(
+            scores.to_export(), out / "scores" / f"scores_{data.last_month}.parquet"
+        )
         out_console.print(_top_at_risk(scores, book))
         _print_notes(scores)
     except AttritionError as exc:

@@ -22,7 +22,7 @@ from attrition.errors import AttritionError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from attrition.contracts import BankData
+    from attrition.pipeline.results import ScoringResult
     from attrition.playbook import Playbook
 
 
@@ -80,8 +80,11 @@ def _score_flat_table(
                 f"{'y' if len(values) == 1 else 'ies'} never seen in training ({shown}{more}); "
                 f"{record.ref} scores them as unknown"
             )
-        scores = score_flat(table, record, load_playbook(playbook), top_k=top_k)
-        path = write_parquet(scores, out or home / "scores" / f"scores_{record.name}.parquet")
+        result = score_flat(table, record, load_playbook(playbook), top_k=top_k)
+        scores = result.scores
+        path = write_parquet(
+            result.to_export(), out or home / "scores" / f"scores_{record.name}.parquet"
+        )
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     for warning in scores["model_warning"].dropna().unique():
@@ -169,7 +172,7 @@ def score(
                 "choose another month."
             )
         with console.status("Scoring") as status:
-            scores = score_bank(
+            result = score_bank(
                 data,
                 as_of,
                 home=home,
@@ -179,11 +182,12 @@ def score(
                 top_k=top_k,
                 progress=lambda m: status.update(m),
             )
+        scores = result.scores
         month = scores["as_of"].iloc[0] if len(scores) else as_of
-        path = write_parquet(scores, out or home / "scores" / f"scores_{month}.parquet")
+        path = write_parquet(result.to_export(), out or home / "scores" / f"scores_{month}.parquet")
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
-    _print_scores(scores, book, data if target == Target.both else None)
+    _print_scores(result, book, target == Target.both)
     console.print(f"Wrote {len(scores):,} scores to {path}")
 
 
@@ -220,6 +224,7 @@ def plan(
     from attrition.io import load_bank, write_parquet
     from attrition.io.outputs import check_output_file
     from attrition.pipeline.plan import contact_plan
+    from attrition.pipeline.results import ScoringResult
     from attrition.playbook import load_playbook
 
     home = attrition_home()
@@ -235,10 +240,11 @@ def plan(
         frame = pd.read_parquet(path)
         if len(frame) and frame["as_of"].iloc[0] != as_of:
             raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
+        scored = ScoringResult.from_export(frame)
         book = load_playbook(playbook)
         with data_warnings(), console.status("Loading data"):
             data = load_bank(source or _training_source(home, "client_outflow"))
-        result = contact_plan(frame, data, book)
+        result = contact_plan(scored, data, book)
         written = write_parquet(result, out)
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
@@ -317,8 +323,9 @@ def _sum(values: pd.Series, currency: str) -> str:
     return f"{total} ({unknown:,} unknown)" if unknown else total
 
 
-def _print_scores(scores: pd.DataFrame, book: Playbook, data: BankData | None) -> None:
-    """Tiers per population, the branch view (with ``data``), notes and warnings."""
+def _print_scores(result: ScoringResult, book: Playbook, branches: bool) -> None:
+    """Tiers per population, the branch view (when ``branches``), notes and warnings."""
+    scores = result.scores
     h, cur = book.tiers.horizon, book.currency
     month = scores["as_of"].iloc[0] if len(scores) else "?"
     summary = Table(
@@ -336,10 +343,10 @@ def _print_scores(scores: pd.DataFrame, book: Playbook, data: BankData | None) -
             _sum(g["value_at_risk"], cur),
         )
     out_console.print(summary)
-    if data is not None and {"client", "rm"} <= set(scores["entity_type"]):
+    if branches and {"client", "rm"} <= set(scores["entity_type"]):
         from attrition.pipeline.branches import branch_view
 
-        view = branch_view(scores, data).head(10)
+        view = branch_view(scores).head(10)
         branches = Table(title=f"Branches by client value at risk (top 10; {h}-month horizon)")
         for col in (
             "branch",
@@ -358,20 +365,18 @@ def _print_scores(scores: pd.DataFrame, book: Playbook, data: BankData | None) -
                 _money(b["rm_value_at_risk"], cur),
             )
         out_console.print(branches)
-    _print_notes(scores)
+    _print_notes(result)
 
 
-def _print_notes(scores: pd.DataFrame) -> None:
+def _print_notes(result: ScoringResult) -> None:
     """What scoring noted: weak models (as warnings) and who was left out, and why."""
-    warnings = set(scores["model_warning"].dropna())
-    for note in scores.attrs.get("notes", []):
+    warnings = set(result.scores["model_warning"].dropna())
+    for note in result.notes:
         console.print(f"[yellow]{'Warning' if note in warnings else 'Note'}:[/] {note}")
 
 
-def _top_at_risk(scores: pd.DataFrame, book: Playbook | None = None, n: int = 10) -> Table:
+def _top_at_risk(result: ScoringResult, book: Playbook | None = None, n: int = 10) -> Table:
     """The highest values at risk of each population, with the first driver and action."""
-    import json
-
     from attrition.playbook import load_playbook
 
     book = book or load_playbook()
@@ -380,10 +385,12 @@ def _top_at_risk(scores: pd.DataFrame, book: Playbook | None = None, n: int = 10
     columns = ("who", "id", "tier", f"risk {h}m", "value at risk", "top driver", "action")
     for col in columns:
         table.add_column(col)
+    scores = result.scores
     for entity in ("rm", "client"):
         part = scores[scores["entity_type"] == entity].nlargest(n, "value_at_risk")
         for _, row in part.iterrows():
-            drivers, actions = json.loads(row["drivers"]), json.loads(row["actions"])
+            drivers = result.items("drivers", row["id"], entity)
+            actions = result.items("actions", row["id"], entity)
             table.add_row(
                 entity,
                 row["id"],

@@ -30,13 +30,22 @@ BRANCH_COLUMNS = [
 ]
 
 
-def branch_view(scores: pd.DataFrame, data: BankData) -> pd.DataFrame:
-    """One row per branch with scored entities, largest client value at risk first."""
+def branch_view(scores: pd.DataFrame, data: BankData | None = None) -> pd.DataFrame:
+    """One row per branch with scored entities, largest client value at risk first.
+
+    ``scores``: the scores of a :class:`~attrition.pipeline.results.ScoringResult`
+    (their ``branch_id``); ``data`` places the rows of a scores file written before
+    scores carried it.
+    """
     parts = []
     for entity, table, key in (("client", "clients", "client_id"), ("rm", "rms", "rm_id")):
         s = scores[scores["entity_type"] == entity]
-        branch = data[table].set_index(data[table][key].astype(str))["branch_id"].astype(str)
-        s = s.assign(branch_id=branch.reindex(s["id"].to_numpy()).to_numpy())
+        if "branch_id" not in s.columns or (len(s) and s["branch_id"].isna().all()):
+            if data is None:
+                raise ValueError("these scores carry no branch_id: pass the bank's data")
+            frame = data[table]
+            branch = frame.set_index(frame[key].astype(str))["branch_id"].astype(str)
+            s = s.assign(branch_id=branch.reindex(s["id"].to_numpy()).to_numpy())
         name = "clients" if entity == "client" else "rms"
         parts.append(
             s.groupby("branch_id").agg(

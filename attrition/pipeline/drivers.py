@@ -9,7 +9,6 @@ column name as the label and ``name: value`` as the text.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
@@ -105,33 +104,3 @@ def drivers_table(
     top["value"] = pd.Series([_plain(v) for v in top["value"]], index=top.index, dtype=object)
     words = [_words(entity, f, v) for f, v in zip(top["feature"], top["value"], strict=True)]
     return pd.concat([top, pd.DataFrame(words, index=top.index)], axis=1)
-
-
-def drivers_json(
-    explanation: RiskExplanation,
-    entity: str | None,
-    *,
-    k: int = 5,
-    min_contribution: float = MIN_CONTRIBUTION,
-) -> pd.Series:
-    """Per row of the explanation, its top drivers as a JSON list (rank order).
-
-    Each item: ``feature``, ``value``, ``contribution`` (rounded to 1e-4),
-    ``direction``, ``label_en``, ``label_zh``, ``text_en``, ``text_zh``. Rows with no
-    feature raising their risk by at least ``min_contribution`` get ``[]``.
-    """
-    table = drivers_table(explanation, entity, k=k, min_contribution=min_contribution)
-    pos = table["row"].to_numpy()
-    items: list[list[dict[str, Any]]] = [[] for _ in range(len(explanation))]
-    records = (
-        table.drop(columns=["rank", "row"])
-        .assign(contribution=lambda d: d["contribution"].round(4))
-        .to_dict("records")
-    )
-    for p, record in zip(pos, records, strict=True):
-        items[p].append(record)
-    return pd.Series(
-        [json.dumps(i, ensure_ascii=False) for i in items],
-        index=explanation.index,
-        name="drivers",
-    )

@@ -16,6 +16,7 @@ import pandas as pd
 from attrition.contracts import FlatSpec
 from attrition.errors import ConfigError, DataContractError
 from attrition.pipeline.quality import model_warning
+from attrition.pipeline.results import ScoringResult
 from attrition.pipeline.score import explain_rows
 from attrition.playbook import Playbook
 from attrition.registry import ModelRecord
@@ -49,7 +50,7 @@ def unseen_categories(frame: pd.DataFrame, record: ModelRecord) -> dict[str, lis
 
 def score_flat(
     frame: pd.DataFrame, record: ModelRecord, playbook: Playbook, *, top_k: int = 5, seed: int = 0
-) -> pd.DataFrame:
+) -> ScoringResult:
     """Score a flat table (one row per entity) with a flat-mode model.
 
     Like :func:`attrition.pipeline.score.score_bank` but in the table's own time unit: one column
@@ -98,11 +99,11 @@ def score_flat(
     surv = model.predict_survival(X, horizons).to_numpy()
     middle = horizons[len(horizons) // 2]
     at_h = pd.Series(1.0 - surv[:, horizons.index(middle)], index=X.index)
-    drivers = explain_rows(
-        model, X, playbook.tiers_of("flat", at_h), None, middle, record.ref, top_k, seed
-    )
+    tier = playbook.tiers_of("flat", at_h)
+    drivers = explain_rows(model, X, tier, None, middle, record.ref, top_k, seed)
     risks = {f"risk_{h:g}": 1.0 - surv[:, j] for j, h in enumerate(horizons)}
-    return pd.DataFrame(
+    warning = model_warning(record, middle)
+    scores = pd.DataFrame(
         {
             "id": X.index.to_numpy(),
             "entity_type": "flat",
@@ -110,10 +111,9 @@ def score_flat(
             "model": record.name,
             "model_version": record.version,
             **risks,
-            "tier": playbook.tiers_of("flat", at_h).to_numpy(),
+            "tier": tier.to_numpy(),
             "value_at_risk": np.nan,
-            "drivers": drivers.to_numpy(),
-            "actions": "[]",
-            "model_warning": model_warning(record, middle),
+            "model_warning": warning,
         }
     )
+    return ScoringResult(scores, drivers, notes=(warning,) if warning else ())

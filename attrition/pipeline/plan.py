@@ -27,15 +27,14 @@ floor is never planned.
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
 
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.pipeline.effects import measured_effects
-from attrition.pipeline.score import SCORE_COLUMNS, client_owners
+from attrition.pipeline.results import SCORE_COLUMNS, ScoringResult
+from attrition.pipeline.score import client_owners
 from attrition.playbook import Playbook
 
 REMOTE_TEAM = "remote_team"
@@ -62,32 +61,36 @@ PLAN_COLUMNS = [
 AUTOMATED = {"automated_care"}
 
 
-def _first_actions(scores: pd.DataFrame) -> pd.DataFrame:
-    first = [json.loads(a)[0] if a else None for a in scores["actions"]]
+def _first_actions(result: ScoringResult, ids: pd.Index) -> pd.DataFrame:
+    """Each client's most urgent action (none: automated care is all it gets)."""
+    first = result.first_actions()
+    first = first[first.index.get_level_values("entity_type") == "client"]
+    first = first.droplevel("entity_type").reindex(ids)
     return pd.DataFrame(
         {
-            "action_id": [a["id"] for a in first],
-            "action_en": [a["en"] for a in first],
-            "action_zh": [a["zh"] for a in first],
-            "because": [a["because"] for a in first],
-            "effect": [float(a["effect"]) for a in first],
+            "action_id": first["action_id"].to_numpy(dtype=object),
+            "action_en": first["en"].to_numpy(dtype=object),
+            "action_zh": first["zh"].to_numpy(dtype=object),
+            "because": first["because"].to_numpy(dtype=object),
+            "effect": first["effect"].to_numpy(dtype=float),
             # scores written before actions said so: only in-person actions were not
-            "remote": [bool(a.get("remote", True)) for a in first],
-        },
-        index=scores.index,
+            "remote": first["remote"].fillna(True).astype(bool).to_numpy(),
+        }
     )
 
 
-def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -> pd.DataFrame:
+def contact_candidates(result: ScoringResult, data: BankData, horizon: int = 3) -> pd.DataFrame:
     """Client scores with their owner, first action and expected AUM retained;
     ``risk`` is the risk at ``horizon`` months (the playbook's tier horizon).
 
     Raises
     ------
     ConfigError
-        When ``scores`` lacks columns of the score output (all named).
+        When the scores lack columns of the score output (all named), or hold clients
+        this bank does not have.
     """
-    needed = ["id", "entity_type", "as_of", f"risk_{horizon}m", "tier", "value_at_risk", "actions"]
+    scores = result.scores
+    needed = ["id", "entity_type", "as_of", f"risk_{horizon}m", "tier", "value_at_risk"]
     missing = [c for c in needed if c not in scores.columns]
     if missing:
         raise ConfigError(
@@ -114,7 +117,7 @@ def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -
     rms = data["rms"]
     end = month.to_timestamp(how="end").normalize()
     employed = set(rms.loc[rms["exit_date"].isna() | (rms["exit_date"] > end), "rm_id"].astype(str))
-    actions = _first_actions(clients)
+    actions = _first_actions(result, pd.Index(clients["id"].astype(str)))
     out = pd.DataFrame(
         {
             "rm_id": [o if isinstance(o, str) and o in employed else None for o in owner],
@@ -129,7 +132,7 @@ def contact_candidates(scores: pd.DataFrame, data: BankData, horizon: int = 3) -
     out["effect_source"] = "playbook"
     out["expected_retained"] = out["value_at_risk"].fillna(0.0) * out["effect"]
     worth = out["value_at_risk"].fillna(0.0) > 0
-    return out[worth & ~out["action_id"].isin(AUTOMATED)]
+    return out[worth & out["action_id"].notna() & ~out["action_id"].isin(AUTOMATED)]
 
 
 def with_measured_effects(cand: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +146,7 @@ def with_measured_effects(cand: pd.DataFrame, effects: pd.DataFrame) -> pd.DataF
 
 
 def contact_plan(
-    scores: pd.DataFrame,
+    result: ScoringResult,
     data: BankData,
     playbook: Playbook,
     *,
@@ -154,7 +157,9 @@ def contact_plan(
 
     Parameters
     ----------
-    scores : DataFrame from :func:`attrition.pipeline.score.score_bank` (client rows used)
+    result : ScoringResult
+        From :func:`attrition.pipeline.score.score_bank` (or read back from a scores
+        file with ``ScoringResult.from_export``); its client rows are planned.
     data : BankData (ownership at the scores' as-of, RMs still employed, grades)
     playbook : Playbook (capacities and action effects)
     rank_by : {"expected_retained", "risk"}
@@ -174,11 +179,11 @@ def contact_plan(
     if rank_by not in ("expected_retained", "risk"):
         raise ValueError(f"rank_by must be 'expected_retained' or 'risk', got {rank_by!r}")
     horizon = playbook.tiers.horizon
-    cand = contact_candidates(scores, data, horizon)
+    cand = contact_candidates(result, data, horizon)
     if cand.empty:
         return pd.DataFrame(columns=PLAN_COLUMNS)
     if effects is None:
-        month = pd.Period(scores["as_of"].iloc[0], freq="M")
+        month = pd.Period(result.scores["as_of"].iloc[0], freq="M")
         effects = measured_effects(data, horizon=horizon, before=month)
     cand = with_measured_effects(cand, effects)
     cand["expected_retained"] = cand["value_at_risk"].fillna(0.0) * cand["effect"]

@@ -1,16 +1,15 @@
 """Scoring a bank at an as-of month: risks, tiers, value at risk, drivers and actions.
 
-One row per entity (the output contract later issues build on; the columns are
-documented in the README, "Scores file")::
-
-    id, entity_type, as_of, model, model_version,
-    risk_1m .. risk_12m, tier, value_at_risk, drivers (JSON), actions (JSON),
-    model_warning
+Returns a :class:`~attrition.pipeline.results.ScoringResult`: scores with scalar
+columns (risks, tier, value at risk, the model's warning, and what places the entity:
+branch, owner, segment, AUM; grade and book for RMs), and long tables of drivers and
+actions. JSON is made only at the edges (``ScoringResult.to_export`` for the Parquet
+file; the README documents it as "Scores file").
 
 - Clients are scored only inside the outflow population of the client model's
   config (AUM at least ``outflow.min_aum`` and not already below the outflow
   threshold): the others have no money left to keep. How many were left out is in the
-  result's ``attrs["notes"]``, with the warnings of weak models
+  result's ``notes``, with the warnings of weak models
   (:mod:`attrition.pipeline.quality`; also in ``model_warning``).
 
 - RMs are scored first; their flight risk at the playbook's horizon is passed to the
@@ -32,7 +31,6 @@ documented in the README, "Scores file")::
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Callable
@@ -47,28 +45,24 @@ from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features
 from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
-from attrition.pipeline.drivers import drivers_json
+from attrition.pipeline.drivers import drivers_table
 from attrition.pipeline.quality import model_warning
+from attrition.pipeline.results import (
+    ACTION_COLUMNS,
+    DRIVER_COLUMNS,
+    MONTHS,
+    RISK_COLUMNS,
+    SCORE_COLUMNS,
+    ScoringResult,
+    concat,
+    empty_actions,
+    empty_drivers,
+)
 from attrition.playbook import Playbook, load_playbook
 from attrition.registry import ModelRecord, ModelRegistry
 from explain import make_explainer
 from explain.base import background_sample
 
-MONTHS = tuple(range(1, 13))
-RISK_COLUMNS = [f"risk_{m}m" for m in MONTHS]
-SCORE_COLUMNS = [
-    "id",
-    "entity_type",
-    "as_of",
-    "model",
-    "model_version",
-    *RISK_COLUMNS,
-    "tier",
-    "value_at_risk",
-    "drivers",
-    "actions",
-    "model_warning",
-]
 DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
 BACKGROUND_ROWS = 200
 # above this many rows, a model explained by permutation SHAP gets drivers for its high
@@ -81,9 +75,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ScoredEntities:
-    """The score rows of one population, and what RM value at risk needs from it."""
+    """The scores, drivers and actions of one population, and what RM value at risk
+    needs from it."""
 
     scores: pd.DataFrame
+    drivers: pd.DataFrame
+    actions: pd.DataFrame
     features: pd.DataFrame  # every feature of the rows scored at the as-of (not only the model's)
     model: Any
     record: ModelRecord
@@ -115,21 +112,25 @@ def explain_rows(
     ref: str,
     top_k: int,
     seed: int,
-) -> pd.Series:
-    """Worded top drivers of every row. A model that only the permutation fallback can
-    explain (hundreds of model calls a row) is explained for the high and medium tiers
-    only once the population passes :data:`SLOW_EXPLAIN_LIMIT`; the rest get ``[]``."""
+) -> pd.DataFrame:
+    """Worded top drivers of every row (:data:`DRIVER_COLUMNS`; ``id`` from ``tier``'s
+    index, ``entity_type`` ``flat`` when ``entity`` is None). A model that only the
+    permutation fallback can explain (hundreds of model calls a row) is explained for
+    the high and medium tiers only once the population passes
+    :data:`SLOW_EXPLAIN_LIMIT`; the rest get no drivers."""
     explainer = make_explainer(
         model, background_sample(inputs, BACKGROUND_ROWS, seed), horizon=horizon, model_version=ref
     )
     rows = np.arange(len(inputs))
     if explainer.method == "permutation" and len(inputs) > SLOW_EXPLAIN_LIMIT:
         rows = np.flatnonzero(tier.to_numpy() != "low")
-    out = pd.Series("[]", index=tier.index, name="drivers")
-    if len(rows):
-        part = inputs.iloc[rows] if isinstance(inputs, pd.DataFrame) else inputs.take(rows)
-        out.iloc[rows] = drivers_json(explainer(part), entity, k=top_k).to_numpy()
-    return out
+    if not len(rows):
+        return empty_drivers()
+    part = inputs.iloc[rows] if isinstance(inputs, pd.DataFrame) else inputs.take(rows)
+    table = drivers_table(explainer(part), entity, k=top_k)
+    ids = np.asarray(tier.index.get_level_values(0).astype(str))[rows]
+    out = table.assign(id=ids[table["row"].to_numpy()], entity_type=entity or "flat")
+    return out[DRIVER_COLUMNS].reset_index(drop=True)
 
 
 def score_entities(
@@ -194,6 +195,7 @@ def score_entities(
     value = at_h * features["aum"] if entity == "client" else nan
     branch = entity_branches(data, entity, ids)
     tier = playbook.tiers_of(entity, at_h, value, pd.Series(branch, index=X.index))
+    tier.index = ids
     drivers = explain_rows(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
     warning = model_warning(record, horizon)
     skip: frozenset[str] = frozenset()
@@ -204,7 +206,7 @@ def score_entities(
             "rests on it"
         )
         warning = f"{warning}; {inherited}" if warning else f"{record.ref}: {inherited}"
-    if warning:  # returned as data (model_warning, attrs["notes"]): the caller says it
+    if warning:  # returned as data (model_warning, notes): the caller says it
         log.info("%s", warning)
     scores = pd.DataFrame(
         {
@@ -216,19 +218,46 @@ def score_entities(
             **{c: risks[c].to_numpy() for c in RISK_COLUMNS},
             "tier": tier.to_numpy(),
             "value_at_risk": value.to_numpy(),
-            "drivers": drivers.to_numpy(),
-            "actions": suggested_actions(
-                playbook,
-                entity,
-                drivers,
-                tier,
-                features["aum"] if entity == "client" else None,
-                skip=skip,
-            ),
             "model_warning": warning,
+            **_context(data, entity, as_of, ids, features),
         }
     )
-    return ScoredEntities(scores, features, model, record, inputs, left_out)
+    actions = suggested_actions(
+        playbook,
+        entity,
+        scores,
+        drivers,
+        scores.set_index("id")["aum"] if entity == "client" else None,
+        skip=skip,
+    )
+    return ScoredEntities(
+        scores[SCORE_COLUMNS], drivers, actions, features, model, record, inputs, left_out
+    )
+
+
+def _context(
+    data: BankData, entity: str, as_of: pd.Period, ids: pd.Index, features: pd.DataFrame
+) -> dict[str, Any]:
+    """The scalar columns that place each entity: branch and owner, segment, AUM for
+    clients; branch, grade and book for RMs (:data:`SCORE_COLUMNS`)."""
+    empty = np.full(len(ids), None, dtype=object)
+    nan = np.full(len(ids), np.nan)
+    out: dict[str, Any] = {c: empty for c in ("rm_id", "segment", "grade")}
+    out.update({c: nan for c in ("aum", "book_size", "book_aum")})
+    out["branch_id"] = entity_branches(data, entity, ids)
+    if entity == "client":
+        clients = data["clients"].set_index(data["clients"]["client_id"].astype(str))
+        out["rm_id"] = client_owners(data, as_of).reindex(ids).to_numpy(dtype=object)
+        out["segment"] = clients["segment"].astype(str).reindex(ids).to_numpy(dtype=object)
+        out["aum"] = features["aum"].to_numpy(dtype=float)
+    else:
+        rms = data["rms"].set_index(data["rms"]["rm_id"].astype(str))
+        if "grade" in rms.columns:
+            out["grade"] = rms["grade"].reindex(ids).to_numpy(dtype=object)
+        for column in ("book_size", "book_aum"):
+            if column in features.columns:
+                out[column] = features[column].to_numpy(dtype=float)
+    return out
 
 
 def entity_branches(data: BankData, entity: str, ids: pd.Index) -> np.ndarray:
@@ -242,33 +271,48 @@ def entity_branches(data: BankData, entity: str, ids: pd.Index) -> np.ndarray:
 def suggested_actions(
     playbook: Playbook,
     entity: str,
-    drivers: pd.Series,
-    tier: pd.Series,
+    scores: pd.DataFrame,
+    drivers: pd.DataFrame,
     aum: pd.Series | None = None,
     *,
     skip: frozenset[str] = frozenset(),
-) -> list[str]:
-    """The playbook's actions of each row (JSON lists), from its drivers, tier and AUM
-    (``skip``: features no action may rest on)."""
-    aums = [None] * len(tier) if aum is None else aum.astype(float).tolist()
-    return [
-        json.dumps(
-            playbook.actions(entity, json.loads(d), t, aum=a, skip=skip), ensure_ascii=False
-        )
-        for d, t, a in zip(drivers, tier, aums, strict=True)
-    ]
+) -> pd.DataFrame:
+    """The playbook's actions of every scored entity (:data:`ACTION_COLUMNS`), from its
+    drivers, tier and (clients) AUM; ``skip``: features no action may rest on."""
+    by_id = {
+        i: part[["feature", "value", "contribution"]].to_dict("records")
+        for i, part in drivers.groupby("id", sort=False)
+    }
+    rows = []
+    for i, tier in zip(scores["id"], scores["tier"], strict=True):
+        a = None if aum is None else float(aum.get(i, np.nan))
+        chosen = playbook.actions(entity, by_id.get(i, []), tier, aum=a, skip=skip)
+        for rank, item in enumerate(chosen, start=1):
+            rows.append(
+                {
+                    "id": i,
+                    "entity_type": entity,
+                    "rank": rank,
+                    "action_id": item["id"],
+                    **{k: item[k] for k in ("priority", "effect", "en", "zh", "because")},
+                    "remote": item["remote"],
+                }
+            )
+    return pd.DataFrame(rows, columns=ACTION_COLUMNS) if rows else empty_actions()
 
 
-def tier_by_value(data: BankData, scored: pd.DataFrame, playbook: Playbook) -> pd.DataFrame:
-    """RM scores re-tiered (and their actions re-chosen) once their value at risk is
-    known, for a playbook whose RM tiers use it."""
-    if not playbook.uses_value("rm") or scored.empty:
+def tier_by_value(scored: ScoredEntities, playbook: Playbook) -> ScoredEntities:
+    """RMs re-tiered (and their actions re-chosen) once their value at risk is known,
+    for a playbook whose RM tiers use it."""
+    s = scored.scores
+    if not playbook.uses_value("rm") or s.empty:
         return scored
     horizon = playbook.tiers.horizon
-    branch = pd.Series(entity_branches(data, "rm", pd.Index(scored["id"])), index=scored.index)
-    tier = playbook.tiers_of("rm", scored[f"risk_{horizon}m"], scored["value_at_risk"], branch)
-    actions = suggested_actions(playbook, "rm", scored["drivers"], tier)
-    return scored.assign(tier=tier.to_numpy(), actions=actions)
+    tier = playbook.tiers_of("rm", s[f"risk_{horizon}m"], s["value_at_risk"], s["branch_id"])
+    s = s.assign(tier=tier.to_numpy())
+    return replace(
+        scored, scores=s, actions=suggested_actions(playbook, "rm", s, scored.drivers)
+    )
 
 
 def _coupling_horizon(record: ModelRecord) -> int | None:
@@ -346,7 +390,7 @@ def score_bank(
     playbook: Playbook | None = None,
     top_k: int = 5,
     progress: Progress | None = None,
-) -> pd.DataFrame:
+) -> ScoringResult:
     """Score RMs, then clients, with the registry's current models.
 
     Parameters
@@ -363,7 +407,9 @@ def score_bank(
 
     Returns
     -------
-    DataFrame with :data:`SCORE_COLUMNS`, RMs first.
+    ScoringResult
+        ``scores`` (:data:`SCORE_COLUMNS`, RMs first), ``drivers``, ``actions`` and
+        ``notes`` (:mod:`attrition.pipeline.results`).
     """
     say = progress or (lambda _m: None)
     month = default_as_of(data) if as_of is None else pd.Period(as_of, freq="M")
@@ -398,12 +444,11 @@ def score_bank(
     if "rm" in scored and "client" in scored:
         say("RM value at risk from their books")
         var = rm_value_at_risk(data, month, scored["rm"], scored["client"], book.tiers.horizon)
-        scored["rm"].scores["value_at_risk"] = var.to_numpy()
-        rm_scores = tier_by_value(data, scored["rm"].scores, book)
-        scored["rm"] = replace(scored["rm"], scores=rm_scores)
-    frames = [scored[e].scores for e in ("rm", "client") if e in scored]
-    out = pd.concat(frames, ignore_index=True)[SCORE_COLUMNS]
-    notes = [w for w in dict.fromkeys(out["model_warning"].dropna())]
+        rms = scored["rm"]
+        rms = replace(rms, scores=rms.scores.assign(value_at_risk=var.to_numpy()))
+        scored["rm"] = tier_by_value(rms, book)
+    parts = [scored[e] for e in ("rm", "client") if e in scored]
+    notes = [w for p in parts for w in dict.fromkeys(p.scores["model_warning"].dropna())]
     if "client" in scored and scored["client"].left_out:
         n = scored["client"].left_out
         o = scored["client"].record.config.outflow
@@ -413,5 +458,5 @@ def score_bank(
             f"{o.drop:.0%} below it) and were not scored: no money left to keep"
         )
         log.info("%s", notes[-1])
-    out.attrs["notes"] = notes
-    return out
+    result = concat(ScoringResult(p.scores, p.drivers, p.actions) for p in parts)
+    return replace(result, notes=tuple(dict.fromkeys(notes)))

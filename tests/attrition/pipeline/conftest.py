@@ -68,5 +68,12 @@ def home(scored_bank, tmp_path_factory):
 
 
 @pytest.fixture(scope="package")
-def scores(scored_bank, home) -> pd.DataFrame:
+def scoring(scored_bank, home):
+    """The bank scored with the package's models (a ScoringResult)."""
     return score_bank(scored_bank.data, home=home)
+
+
+@pytest.fixture(scope="package")
+def scores(scoring) -> pd.DataFrame:
+    """The same scores as the file holds them (drivers and actions as JSON lists)."""
+    return scoring.to_export()

@@ -87,7 +87,7 @@ def test_a_coupled_client_model_is_scored_with_the_rms_risk(scored_bank, home, t
     result = train(_client_config(bank), home=str(home))
     assert "rm_flight_risk" in result.record.metadata["feature_names"]
     models = {"client": result.record.ref}
-    scores = score_bank(scored_bank.data, home=home, models=models)
+    scores = score_bank(scored_bank.data, home=home, models=models).scores
     clients = scores[scores["entity_type"] == "client"]
     assert len(clients) > 0 and clients["risk_3m"].notna().all()
     with pytest.raises(ConfigError, match="score the RMs too"):

@@ -11,7 +11,8 @@ import pytest
 from attrition.config import parse_config
 from attrition.features import feature_info
 from attrition.pipeline.datasets import bank_sets
-from attrition.pipeline.drivers import drivers_json, drivers_table
+from attrition.pipeline.drivers import drivers_table
+from attrition.pipeline.results import DRIVER_COLUMNS, ScoringResult
 from explain import RiskExplanation, make_explainer
 from explain.gradient import HISTORY
 from survival.catalog import make_model
@@ -49,12 +50,23 @@ def test_client_drivers_are_worded_from_the_catalogue_in_both_languages(client_e
     assert table["text_zh"].str.contains(r"[\u4e00-\u9fff]").all()
 
 
-def test_drivers_json_holds_each_rows_drivers_in_rank_order(client_explanation):
-    out = drivers_json(client_explanation, "client", k=3)
-    assert list(out.index) == list(client_explanation.index)
+def _exported(explanation, entity, k=5) -> pd.Series:
+    """The explanation's drivers as the scores file holds them: a JSON list per entity."""
+    table = drivers_table(explanation, entity, k=k)
+    ids = explanation.index.get_level_values(0).astype(str)
+    drivers = table.assign(
+        id=np.asarray(ids)[table["row"].to_numpy()], entity_type=entity or "flat"
+    )[DRIVER_COLUMNS]
+    scores = pd.DataFrame({"id": list(dict.fromkeys(ids)), "entity_type": entity or "flat"})
+    export = ScoringResult(scores, drivers).to_export()
+    return export.set_index("id")["drivers"]
+
+
+def test_the_scores_file_holds_each_entitys_drivers_in_rank_order(client_explanation):
+    out = _exported(client_explanation, "client", k=3)
     table = drivers_table(client_explanation, "client", k=3)
     first = table.index[0]
-    items = json.loads(out.loc[first])
+    items = json.loads(out.loc[str(first[0])])
     assert [i["feature"] for i in items] == list(table.loc[[first], "feature"])
     assert items[0]["contribution"] >= items[-1]["contribution"] > 0
     assert set(items[0]) == {
@@ -68,6 +80,11 @@ def test_drivers_json_holds_each_rows_drivers_in_rank_order(client_explanation):
         "text_zh",
     }
     json.dumps([json.loads(s) for s in out])  # every row is valid JSON
+    # and the file reads back into the same long table
+    back = ScoringResult.from_export(
+        out.rename_axis("id").reset_index().assign(entity_type="client")
+    )
+    assert len(back.drivers) == len(table)
 
 
 def test_flat_models_use_column_names_and_pseudo_features_are_not_drivers():
@@ -88,6 +105,6 @@ def test_flat_models_use_column_names_and_pseudo_features_are_not_drivers():
     assert HISTORY not in set(table["feature"])
     assert list(table.loc["a", "feature"]) == ["prio", "age"]
     assert table.loc["a", "text_en"].iloc[0] == "prio: 3.0"
-    b = json.loads(drivers_json(explanation, None).loc["b"])
+    b = json.loads(_exported(explanation, None).loc["b"])
     assert [d["feature"] for d in b] == ["age", "prio"]
     assert b[1]["value"] is None and b[1]["text_en"] == "prio: no data"

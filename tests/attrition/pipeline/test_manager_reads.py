@@ -55,12 +55,12 @@ def test_every_fired_action_agrees_with_the_value_of_its_driver(scores):
     assert fired > 0
 
 
-def test_scoring_with_a_model_that_saw_too_few_events_warns_and_stores_it(scores):
+def test_scoring_with_a_model_that_saw_too_few_events_warns_and_stores_it(scores, scoring):
     # the package's RM model was trained on a small bank: its holdout has a few events
     rms = scores[scores["entity_type"] == "rm"]
     assert rms["model_warning"].str.contains("too few to tell a good ranking from luck").all()
     assert rms["model_warning"].str.startswith("rm_resignation@1 is a weak model").all()
-    assert any("rm_resignation@1 is a weak model" in n for n in scores.attrs["notes"])
+    assert any("rm_resignation@1 is a weak model" in n for n in scoring.notes)
 
 
 def test_a_holdout_ranking_near_chance_is_flagged_and_a_good_one_is_not():
@@ -128,7 +128,7 @@ def test_a_weak_rm_models_flight_risk_drives_no_client_action(scored_bank, home)
     book = parse_playbook(raw)
     scores = score_bank(
         scored_bank.data, home=home, models={"client": "client_coupled"}, playbook=book
-    )
+    ).to_export()
     clients = scores[scores["entity_type"] == "client"]
     # the package's RM model is weak (a few holdout events): its risk is a driver ...
     would_fire = [

@@ -17,7 +17,10 @@ from attrition.pipeline.plan import (
     contact_candidates,
     contact_plan,
 )
+from attrition.pipeline.results import ScoringResult
 from attrition.playbook import load_playbook, parse_playbook
+
+_result = ScoringResult.from_export  # the tests hold the scores as the file does
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +37,7 @@ def tight_book():
 
 @pytest.fixture(scope="module")
 def plan(scores, scored_bank, tight_book) -> pd.DataFrame:
-    return contact_plan(scores, scored_bank.data, tight_book)
+    return contact_plan(_result(scores), scored_bank.data, tight_book)
 
 
 NOT_RMS = (REMOTE_TEAM, BRANCH_HEAD, WAITING)
@@ -49,7 +52,7 @@ def test_no_rm_gets_more_than_their_capacity(plan, tight_book, scored_bank):
 
 
 def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, scores, scored_bank):
-    candidates = contact_candidates(scores, scored_bank.data)
+    candidates = contact_candidates(_result(scores), scored_bank.data)
     assert sorted(plan["client_id"]) == sorted(candidates["client_id"])
     assert plan["client_id"].is_unique
     for _assignee, part in plan.groupby("assignee"):
@@ -85,24 +88,24 @@ def _effects() -> dict[str, float]:
 def test_the_plan_keeps_more_aum_than_calling_the_riskiest_first(
     plan, scores, scored_bank, tight_book
 ):
-    naive = contact_plan(scores, scored_bank.data, tight_book, rank_by="risk")
+    naive = contact_plan(_result(scores), scored_bank.data, tight_book, rank_by="risk")
     mine, naive_mine = ~plan["assignee"].isin(NOT_RMS), ~naive["assignee"].isin(NOT_RMS)
     kept = plan.loc[mine, "expected_retained"].sum()
     kept_naive = naive.loc[naive_mine, "expected_retained"].sum()
     assert mine.sum() == naive_mine.sum()
     assert kept > 1.05 * kept_naive
     with pytest.raises(ValueError, match="rank_by"):
-        contact_plan(scores, scored_bank.data, tight_book, rank_by="aum")
+        contact_plan(_result(scores), scored_bank.data, tight_book, rank_by="aum")
 
 
 def test_clients_of_an_rm_who_left_never_stay_with_that_rm(scores, scored_bank, tight_book):
     rms = scored_bank.data["rms"]
     gone = rms.loc[rms["exit_date"].notna(), "rm_id"]
-    cand = contact_candidates(scores, scored_bank.data)
+    cand = contact_candidates(_result(scores), scored_bank.data)
     assert not cand["rm_id"].isin(set(gone)).any()
     orphans = set(cand.loc[cand["rm_id"].isna(), "client_id"])
     assert orphans
-    plan = contact_plan(scores, scored_bank.data, tight_book).set_index("client_id")
+    plan = contact_plan(_result(scores), scored_bank.data, tight_book).set_index("client_id")
     assert set(plan.loc[list(orphans), "assignee"]) <= {REMOTE_TEAM, BRANCH_HEAD, WAITING}
 
 
@@ -122,7 +125,8 @@ def test_attrition_plan_reads_the_scores_and_writes_the_plan(home, scores, monke
 
 
 def test_a_campaign_measured_effect_replaces_the_playbook_estimate(scores, scored_bank, tight_book):
-    planned = contact_plan(scores, scored_bank.data, tight_book)["action_id"].value_counts()
+    planned = contact_plan(_result(scores), scored_bank.data, tight_book)
+    planned = planned["action_id"].value_counts()
     measured, unmeasured = planned.index[0], planned.index[-1]
     assert measured != unmeasured
     effects = pd.DataFrame(
@@ -132,7 +136,7 @@ def test_a_campaign_measured_effect_replaces_the_playbook_estimate(scores, score
             "usable": [True, False],  # too few clients: the playbook's number stays
         }
     )
-    plan = contact_plan(scores, scored_bank.data, tight_book, effects=effects)
+    plan = contact_plan(_result(scores), scored_bank.data, tight_book, effects=effects)
     calls = plan[plan["action_id"] == measured]
     assert len(calls) > 0 and (calls["effect"] == 0.6).all()
     assert (calls["effect_source"] == "campaign").all()
@@ -145,14 +149,14 @@ def test_scores_without_clients_give_an_empty_plan(scores, scored_bank, tight_bo
     from attrition.pipeline.plan import PLAN_COLUMNS
 
     rms_only = scores[scores["entity_type"] == "rm"]
-    plan = contact_plan(rms_only, scored_bank.data, tight_book)
+    plan = contact_plan(_result(rms_only), scored_bank.data, tight_book)
     assert plan.empty and list(plan.columns) == PLAN_COLUMNS
 
 
 def test_the_plan_reads_the_risk_at_the_playbooks_horizon(scores, scored_bank, raw_book):
     raw_book["tiers"]["horizon"] = 6
     book = parse_playbook(raw_book)
-    plan = contact_plan(scores, scored_bank.data, book)
+    plan = contact_plan(_result(scores), scored_bank.data, book)
     clients = scores[scores["entity_type"] == "client"].set_index("id")
     np.testing.assert_allclose(plan["risk"], clients.loc[plan["client_id"], "risk_6m"])
 
@@ -169,9 +173,9 @@ def raw_book():
 def test_scores_missing_columns_are_named(scores, scored_bank, tight_book):
     from attrition.errors import ConfigError
 
-    broken = scores.drop(columns=["actions", "tier"])
-    with pytest.raises(ConfigError, match=r"lack column\(s\) \['tier', 'actions'\]"):
-        contact_plan(broken, scored_bank.data, tight_book)
+    broken = scores.drop(columns=["value_at_risk", "tier"])
+    with pytest.raises(ConfigError, match=r"lack column\(s\) \['tier', 'value_at_risk'\]"):
+        contact_plan(_result(broken), scored_bank.data, tight_book)
 
 
 def test_the_plan_never_spends_a_contact_on_a_client_under_the_aum_floor(plan, scored_bank):
@@ -202,7 +206,7 @@ def test_the_remote_team_gets_only_small_clients_and_phone_actions_within_its_ca
         "remote_team": {"capacity": 30, "max_aum": 300_000},
         "branch_head": {"capacity": 3},
     }
-    plan = contact_plan(scores, scored_bank.data, parse_playbook(raw))
+    plan = contact_plan(_result(scores), scored_bank.data, parse_playbook(raw))
     remote = plan[plan["assignee"] == REMOTE_TEAM]
     assert 0 < len(remote) <= 30
     assert (remote["aum"] <= 300_000).all()
@@ -230,4 +234,4 @@ def test_planning_with_scores_from_another_bank_is_refused(scores, scored_bank, 
     other = scores.copy()
     other.loc[other["entity_type"] == "client", "id"] = "X" + other["id"]
     with pytest.raises(ConfigError, match="scores come from another bank"):
-        contact_plan(other, scored_bank.data, tight_book)
+        contact_plan(_result(other), scored_bank.data, tight_book)

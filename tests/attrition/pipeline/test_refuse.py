@@ -78,7 +78,7 @@ def test_score_with_a_stray_month_after_the_data_scores_the_last_month_covered_a
     assert with_stray.latest_month == last + 1 and with_stray.last_month == last
 
     with caplog.at_level(logging.INFO, logger="attrition.pipeline.score"):
-        rms = score_bank(with_stray, home=home, entities=("rm",))
+        rms = score_bank(with_stray, home=home, entities=("rm",)).scores
     assert (rms["as_of"] == str(last)).all() and len(rms) > 0
     assert f"scoring as of {last}, not {last + 1}" in caplog.text
 

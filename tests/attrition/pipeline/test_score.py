@@ -14,12 +14,13 @@ from attrition.errors import ConfigError
 from attrition.features import build_features
 from attrition.io import write_parquet
 from attrition.labels import outflow_population
-from attrition.pipeline.score import SCORE_COLUMNS, client_owners, entity_branches, score_bank
+from attrition.pipeline.results import SCORE_COLUMNS
+from attrition.pipeline.score import client_owners, entity_branches, score_bank
 from attrition.playbook import load_playbook
 
 
 def test_one_row_per_entity_rms_first_with_the_output_columns(scored_bank, scores):
-    assert list(scores.columns) == SCORE_COLUMNS
+    assert list(scores.columns) == [*SCORE_COLUMNS, "drivers", "actions"]
     last = scored_bank.data.last_month
     assert (scores["as_of"] == str(last)).all()
     types = scores["entity_type"].tolist()
@@ -89,10 +90,10 @@ def test_drivers_and_actions_are_json_in_both_languages(scores):
 def test_one_population_a_named_model_and_a_future_month(scored_bank, home):
     rms = score_bank(
         scored_bank.data, home=home, entities=("rm",), models={"rm": "rm_resignation@1"}
-    )
+    ).scores
     assert set(rms["entity_type"]) == {"rm"} and rms["value_at_risk"].isna().all()
     earlier = scored_bank.data.last_month - 2
-    past = score_bank(scored_bank.data, earlier, home=home, entities=("client",))
+    past = score_bank(scored_bank.data, earlier, home=home, entities=("client",)).scores
     assert (past["as_of"] == str(earlier)).all()
     with pytest.raises(ConfigError, match="after the last month with balance data"):
         score_bank(scored_bank.data, scored_bank.data.last_month + 1, home=home)
@@ -122,7 +123,7 @@ def test_attrition_score_command_writes_the_file(home, monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["score", "--out", str(out)])
     assert result.exit_code == 0, result.output
     written = pd.read_parquet(out)
-    assert list(written.columns) == SCORE_COLUMNS and len(written) > 0
+    assert list(written.columns) == [*SCORE_COLUMNS, "drivers", "actions"] and len(written) > 0
     assert "Scores at" in result.output
     chosen = tmp_path / "chosen.parquet"
     picked = CliRunner().invoke(app, ["score", "--model", "client_outflow@1", "--out", str(chosen)])
@@ -165,7 +166,7 @@ def test_a_slow_to_explain_model_explains_the_tiers_that_get_attention(
     monkeypatch.setattr(score_module, "SLOW_EXPLAIN_LIMIT", 10)
     scores = score_bank(
         scored_bank.data, home=home, entities=("client",), models={"client": "client_weibull"}
-    )
+    ).to_export()
     low = scores["tier"] == "low"
     assert low.any() and (~low).any()
     assert (scores.loc[low, "drivers"] == "[]").all()
@@ -181,7 +182,7 @@ def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(
     model = client_model_in(
         home, "client_cox", {"type": "coxph", "params": {"penalizer": 0.1}}
     ).load_model()
-    scores = score_bank(scored_bank.data, home=home, models={"client": "client_cox"})
+    scores = score_bank(scored_bank.data, home=home, models={"client": "client_cox"}).scores
     data, month = scored_bank.data, scored_bank.data.last_month
     rms = scores[scores["entity_type"] == "rm"].set_index("id")
     X = build_features(data, "client", [month])
@@ -197,3 +198,46 @@ def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(
     want = rms["risk_3m"] * exposed.reindex(rms.index).fillna(0)
     assert (want > 0).any()
     np.testing.assert_allclose(rms["value_at_risk"], want, rtol=1e-9)
+
+
+def test_scores_are_scalar_columns_and_drivers_and_actions_long_tables(scoring, scored_bank):
+    from attrition.pipeline.results import ACTION_COLUMNS, DRIVER_COLUMNS, ScoringResult
+
+    scores, drivers, actions = scoring.scores, scoring.drivers, scoring.actions
+    assert list(scores.columns) == SCORE_COLUMNS
+    assert list(drivers.columns) == DRIVER_COLUMNS and list(actions.columns) == ACTION_COLUMNS
+    text = scores.select_dtypes(include="object")
+    assert not text.apply(lambda c: c.astype(str).str.startswith("[")).any().any()  # no JSON
+    keys = set(zip(scores["id"], scores["entity_type"], strict=True))
+    assert set(zip(drivers["id"], drivers["entity_type"], strict=True)) <= keys
+    assert set(zip(actions["id"], actions["entity_type"], strict=True)) == keys
+    for table in (drivers, actions):  # ranks 1..n within each entity
+        ranks = table.groupby(["id", "entity_type"])["rank"].agg(list)
+        assert all(r == list(range(1, len(r) + 1)) for r in ranks)
+
+    # what places each entity: clients by owner, branch, segment and AUM; RMs by grade, book
+    data, month = scored_bank.data, scored_bank.data.last_month
+    clients = scores[scores["entity_type"] == "client"].set_index("id")
+    owners = client_owners(data, month)
+    pd.testing.assert_series_equal(
+        clients["rm_id"], owners.reindex(clients.index), check_names=False
+    )
+    table = data["clients"].set_index(data["clients"]["client_id"].astype(str))
+    assert (clients["segment"] == table["segment"].astype(str).reindex(clients.index)).all()
+    assert (clients["branch_id"] == table["branch_id"].astype(str).reindex(clients.index)).all()
+    aum = build_features(data, "client", [month])["aum"]
+    aum.index = aum.index.get_level_values(0).astype(str)
+    np.testing.assert_allclose(clients["aum"], aum.reindex(clients.index))
+    rms = scores[scores["entity_type"] == "rm"].set_index("id")
+    book = build_features(data, "rm", [month])[["book_size", "book_aum"]]
+    book.index = book.index.get_level_values(0).astype(str)
+    np.testing.assert_allclose(rms["book_size"], book["book_size"].reindex(rms.index))
+    assert rms["aum"].isna().all() and clients["book_size"].isna().all()
+
+    # the file layout is made at the edge and reads back to the same tables
+    back = ScoringResult.from_export(scoring.to_export())
+    pd.testing.assert_frame_equal(back.scores, scores)
+    pd.testing.assert_frame_equal(
+        back.actions.astype(str), actions.astype(str), check_dtype=False
+    )
+    assert back.drivers[["id", "rank", "feature"]].equals(drivers[["id", "rank", "feature"]])
