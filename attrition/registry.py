@@ -29,6 +29,7 @@ nothing but the files a registration writes.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -68,6 +69,27 @@ _LIBRARIES = ("attrition", "numpy", "pandas", "scikit-learn", "lifelines", "xgbo
 
 class RegistryError(AttritionError, LookupError):
     """A model reference that does not exist, or a model that cannot be used here."""
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    """What changes when a file is rewritten: its size and modification time."""
+    st = path.stat()
+    return st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed_config(path: str, stamp: tuple[int, int], where: str) -> TrainConfig:
+    return parse_config(yaml.safe_load(Path(path).read_text(encoding="utf-8")), where=where)
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded_model(path: str, stamp: tuple[int, int], ref: str) -> Any:
+    from survival.base import ModelFormatError, SurvivalMixin
+
+    try:
+        return SurvivalMixin.load(path)
+    except ModelFormatError as exc:
+        raise RegistryError(f"model {ref} cannot be loaded: {exc}") from exc
 
 
 def library_versions() -> dict[str, str]:
@@ -112,22 +134,28 @@ class ModelRecord:
 
     @property
     def config(self) -> TrainConfig:
-        """The training config as run, validated."""
-        return parse_config(yaml.safe_load(self.config_text), where=f"{self.ref}/config.yaml")
+        """The training config as run, validated (parsed once per process and file)."""
+        path = self.path / "config.yaml"
+        return _parsed_config(str(path), _stamp(path), f"{self.ref}/config.yaml")
 
     def load_model(self) -> Any:
-        """The fitted estimator, after checking the registry format."""
-        from survival.base import ModelFormatError, SurvivalMixin
+        """The fitted estimator, after checking the registry format.
 
+        Loaded once per process and model file (a cache keyed by the version folder and
+        the file's size and modification time, so a service scoring one entity at a
+        time does not unpickle the model on every call); the estimator is shared, and
+        predicting does not change it.
+        """
         fmt = self.metadata.get("format", 0)
         if fmt > REGISTRY_FORMAT:
             raise RegistryError(
                 f"model {self.ref} was written in registry format {fmt}, newer than this "
                 f"library reads ({REGISTRY_FORMAT}); upgrade attrition to use it"
             )
+        path = self.path / "model.pkl"
         try:
-            return SurvivalMixin.load(self.path / "model.pkl")
-        except (ModelFormatError, FileNotFoundError) as exc:
+            return _loaded_model(str(path), _stamp(path), self.ref)
+        except FileNotFoundError as exc:
             raise RegistryError(f"model {self.ref} cannot be loaded: {exc}") from exc
 
     def check_features(self, feature_names: list[str], catalogue_version: str | None) -> None:

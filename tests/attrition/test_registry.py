@@ -214,3 +214,24 @@ def test_registering_removes_old_style_leftovers_of_killed_trains_and_nothing_el
 
     assert not old.exists()
     assert recent.exists() and foreign.exists() and other.exists()
+
+
+def test_a_model_scored_again_in_the_same_process_is_loaded_and_parsed_once(tmp_path):
+    import os
+
+    from attrition.config import SHIPPED_CONFIGS, load_config
+    from attrition.pipeline.train import train
+    from attrition.registry import ModelRegistry
+
+    record = train(load_config(SHIPPED_CONFIGS / "flat_rossi.yaml"), home=str(tmp_path)).record
+    first = record.load_model()
+    again = ModelRegistry(tmp_path).get(record.ref)
+    assert again.load_model() is first
+    assert again.config is record.config
+    # a rewritten file is read afresh, never served stale
+    model_file = record.path / "model.pkl"
+    stat = model_file.stat()
+    os.utime(model_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    reloaded = ModelRegistry(tmp_path).get(record.ref).load_model()
+    assert reloaded is not first
+    assert type(reloaded) is type(first)
