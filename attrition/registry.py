@@ -7,6 +7,9 @@ Layout under ``$ATTRITION_HOME/models`` (default ``./var/models``)::
     <name>/v<N>/metadata.json   format, target, feature list, catalogue version, horizons,
                                 as-of months, data fingerprint, library versions, created_at
     <name>/v<N>/metrics.csv     the holdout metrics of every model tried
+    <name>/v<N>/background.pkl  the explanation background: training inputs sampled at
+                                training (seeded), so drivers do not depend on who else
+                                is scored in the same run
 
 A version folder is built under a hidden temporary name and renamed into place, so a
 reader never sees half a model and a crashed run leaves no version behind (a killed
@@ -33,6 +36,7 @@ import functools
 import json
 import logging
 import os
+import pickle
 import platform
 import re
 import shutil
@@ -61,6 +65,7 @@ REGISTRY_FORMAT = 1
 _VERSION_DIR = re.compile(r"^v(\d+)$")
 _REQUIRED_FILES = ("metadata.json", "config.yaml", "model.pkl")
 _LAST_VERSION = ".last-version"
+BACKGROUND_FILE = "background.pkl"
 _OLD_TEMP = re.compile(r"^\.tmp-[0-9a-f]{32}$")  # the earlier temporary naming
 OLD_TEMP_AGE_S = 3600
 _PICKLE_STOP = b"."
@@ -80,6 +85,12 @@ def _stamp(path: Path) -> tuple[int, int]:
 @functools.lru_cache(maxsize=32)
 def _parsed_config(path: str, stamp: tuple[int, int], where: str) -> TrainConfig:
     return parse_config(yaml.safe_load(Path(path).read_text(encoding="utf-8")), where=where)
+
+
+@functools.lru_cache(maxsize=8)
+def _loaded_background(path: str, stamp: tuple[int, int]) -> Any:
+    with open(path, "rb") as fh:
+        return pickle.load(fh)  # written by this library at registration, like model.pkl
 
 
 @functools.lru_cache(maxsize=8)
@@ -158,6 +169,14 @@ class ModelRecord:
         except FileNotFoundError as exc:
             raise RegistryError(f"model {self.ref} cannot be loaded: {exc}") from exc
 
+    def background(self) -> Any:
+        """The explanation background saved at training (a DataFrame or SequenceFrame
+        of training inputs), or None for a version registered without one."""
+        path = self.path / BACKGROUND_FILE
+        if not path.is_file():
+            return None
+        return _loaded_background(str(path), _stamp(path))
+
     def check_features(self, feature_names: list[str], catalogue_version: str | None) -> None:
         """Refuse a model whose feature list or catalogue differs from what is built now."""
         problems = []
@@ -214,8 +233,14 @@ class ModelRegistry:
         config_yaml: str,
         metadata: dict[str, Any],
         metrics: pd.DataFrame,
+        background: Any = None,
     ) -> ModelRecord:
-        """Write a new version of ``name`` atomically and return its record."""
+        """Write a new version of ``name`` atomically and return its record.
+
+        ``background``: the rows explanations compare against (a sample of the training
+        inputs, chosen at training), so an entity explained alone gets the same drivers
+        as in a bank-wide run.
+        """
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(folder / "version")  # what a killed `attrition train` left
@@ -225,6 +250,9 @@ class ModelRegistry:
         try:
             model.save(tmp / "model.pkl")
             model_bytes = (tmp / "model.pkl").stat().st_size
+            if background is not None:  # inside the folder renamed into place: atomic
+                with open(tmp / BACKGROUND_FILE, "wb") as fh:
+                    pickle.dump(background, fh, protocol=pickle.HIGHEST_PROTOCOL)
             (tmp / "config.yaml").write_text(config_yaml, encoding="utf-8")
             metrics.to_csv(tmp / "metrics.csv", index=False)
             for _ in range(100):

@@ -100,7 +100,9 @@ def score_flat(
     middle = horizons[len(horizons) // 2]
     at_h = pd.Series(1.0 - surv[:, horizons.index(middle)], index=X.index)
     tier = playbook.tiers_of("flat", at_h)
-    drivers = explain_rows(model, X, tier, None, middle, record.ref, top_k, seed)
+    drivers = explain_rows(
+        model, X, tier, None, middle, record.ref, top_k, seed, record.background()
+    )
     risks = {f"risk_{h:g}": 1.0 - surv[:, j] for j, h in enumerate(horizons)}
     warning = model_warning(record, middle)
     scores = pd.DataFrame(

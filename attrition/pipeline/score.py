@@ -64,7 +64,6 @@ from explain import make_explainer
 from explain.base import background_sample
 
 DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
-BACKGROUND_ROWS = 200
 # above this many rows, a model explained by permutation SHAP gets drivers for its high
 # and medium tiers only (bench_explain: the exact explainers take seconds for 100k)
 SLOW_EXPLAIN_LIMIT = 5_000
@@ -112,15 +111,20 @@ def explain_rows(
     ref: str,
     top_k: int,
     seed: int,
+    background: Any = None,
 ) -> pd.DataFrame:
     """Worded top drivers of every row (:data:`DRIVER_COLUMNS`; ``id`` from ``tier``'s
-    index, ``entity_type`` ``flat`` when ``entity`` is None). A model that only the
+    index, ``entity_type`` ``flat`` when ``entity`` is None).
+
+    ``background`` is the model's own (saved at training, so an entity explained alone
+    gets the drivers it gets in a bank-wide run); a model registered without one is
+    explained against a seeded sample of the rows scored. A model that only the
     permutation fallback can explain (hundreds of model calls a row) is explained for
     the high and medium tiers only once the population passes
     :data:`SLOW_EXPLAIN_LIMIT`; the rest get no drivers."""
-    explainer = make_explainer(
-        model, background_sample(inputs, BACKGROUND_ROWS, seed), horizon=horizon, model_version=ref
-    )
+    if background is None:
+        background = background_sample(inputs, seed=seed)
+    explainer = make_explainer(model, background, horizon=horizon, model_version=ref)
     rows = np.arange(len(inputs))
     if explainer.method == "permutation" and len(inputs) > SLOW_EXPLAIN_LIMIT:
         rows = np.flatnonzero(tier.to_numpy() != "low")
@@ -196,7 +200,9 @@ def score_entities(
     branch = entity_branches(data, entity, ids)
     tier = playbook.tiers_of(entity, at_h, value, pd.Series(branch, index=X.index))
     tier.index = ids
-    drivers = explain_rows(model, inputs, tier, entity, horizon, record.ref, top_k, seed)
+    drivers = explain_rows(
+        model, inputs, tier, entity, horizon, record.ref, top_k, seed, record.background()
+    )
     warning = model_warning(record, horizon)
     skip: frozenset[str] = frozenset()
     if weak_rm_model and RM_RISK_FEATURE in X.columns:

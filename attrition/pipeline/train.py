@@ -11,7 +11,7 @@ import hashlib
 import inspect
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -22,6 +22,7 @@ from attrition.errors import ConfigError
 from attrition.pipeline.datasets import DURATION, EVENT, SurvivalSets, load_sets
 from attrition.pipeline.evaluate import holdout_metrics
 from attrition.registry import ModelRecord, ModelRegistry
+from explain.base import background_sample
 from survival.catalog import UnknownModelError, make_model
 
 BASELINE = "coxph"
@@ -112,6 +113,14 @@ def _fit(model: Any, sets: SurvivalSets, early_stopping: str = "entity") -> Any:
     return model.fit(data, duration_col=DURATION, event_col=EVENT, **kwargs)
 
 
+def training_background(sets: SurvivalSets, kind: str, seed: int) -> Any:
+    """The rows a model's explanations compare against: a seeded sample of its training
+    inputs, without the outcomes (saved with the model)."""
+    if kind == "sequence":
+        return replace(background_sample(sets.train_seq, seed=seed), labels=None)
+    return background_sample(sets.train[sets.feature_names], seed=seed)
+
+
 def train(
     config: TrainConfig,
     *,
@@ -175,6 +184,7 @@ def train(
             **(flat_feature_kinds(sets) if config.target == "flat" else {}),
         },
         metrics=metrics,
+        background=training_background(sets, fitted[chosen].input_kind, config.seed),
     )
     say(f"Registered {record.ref} at {record.path}")
     return TrainResult(record=record, metrics=metrics, sets=sets)

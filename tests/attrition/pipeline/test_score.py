@@ -241,3 +241,38 @@ def test_scores_are_scalar_columns_and_drivers_and_actions_long_tables(scoring, 
         back.actions.astype(str), actions.astype(str), check_dtype=False
     )
     assert back.drivers[["id", "rank", "feature"]].equals(drivers[["id", "rank", "feature"]])
+
+
+def test_a_client_explained_alone_gets_the_drivers_of_the_bank_wide_run(scoring, home):
+    """The background is the model's own (saved at training), not whoever else is
+    scored in the same run: one client through `explain_rows` alone (as the risk API
+    will score it) gets exactly the drivers the bank-wide `attrition score` gave it."""
+    from attrition.pipeline.score import explain_rows
+    from attrition.registry import ModelRegistry
+
+    record = ModelRegistry(home).get("client_outflow")
+    background = record.background()
+    assert background is not None and len(background) == 200
+    assert list(background.columns) == list(record.metadata["feature_names"])
+    clients = scoring.scores[scoring.scores["entity_type"] == "client"]
+    client = clients.sort_values("value_at_risk").iloc[-1]
+    wide = scoring.drivers[scoring.drivers["id"] == client["id"]].reset_index(drop=True)
+    assert len(wide) > 0
+    # the client's model inputs, rebuilt on its own
+    from attrition.features import build_features
+
+    X = build_features(_bank(home), "client", [pd.Period(client["as_of"], "M")])
+    X = X[list(record.metadata["feature_names"])]
+    X.index = X.index.get_level_values(0).astype(str)
+    alone = X.loc[[client["id"]]]
+    tier = pd.Series([client["tier"]], index=alone.index)
+    mine = explain_rows(
+        record.load_model(), alone, tier, "client", 3, record.ref, 5, 0, background
+    )
+    pd.testing.assert_frame_equal(mine, wide, check_dtype=False)
+
+
+def _bank(home):
+    from attrition.io import load_bank
+
+    return load_bank(str(home / "bank"))
