@@ -1,0 +1,1 @@
+"""FastAPI risk service: auth, roles, branch scoping, audit."""

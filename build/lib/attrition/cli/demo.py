@@ -1,0 +1,172 @@
+"""The demo: the main job end to end on a synthetic bank."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from attrition.cli._app import (
+    _fail,
+    app,
+    console,
+    data_warnings,
+    out_console,
+)
+from attrition.cli.data import _generate
+from attrition.cli.models import _metrics_table
+from attrition.cli.scoring import _print_notes, _top_at_risk
+from attrition.errors import AttritionError
+
+if TYPE_CHECKING:
+    from attrition.config import TrainConfig
+    from attrition.playbook import Playbook
+
+DEMO_MODELS = ("rm_resignation", "client_outflow")
+
+
+def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig], Playbook]:
+    """Everything the demo reads or writes, checked before its first step: the shipped
+    training configs and playbook (package data, found from any working folder) and
+    every output path (the bank, the features, the model registry and the scores file
+    of the synthetic bank's last month). Returns the configs by name and the playbook."""
+    from attrition.config import SHIPPED_CONFIGS, load_config
+    from attrition.io.outputs import check_output_file
+    from attrition.playbook import load_playbook
+    from attrition.registry import ModelRegistry
+    from attrition.synthetic import check_bank_folder
+
+    configs = {name: load_config(SHIPPED_CONFIGS / f"{name}.yaml") for name in DEMO_MODELS}
+    book = load_playbook()
+    check_bank_folder(out / "bank", force=force)
+    for entity in ("client", "rm"):
+        check_output_file(out / "features" / f"{entity}_features.parquet", example=None)
+    registry = ModelRegistry(out)
+    for name in DEMO_MODELS:
+        registry.check_writable(name)
+    check_output_file(demo_scores_path(out), example=None)
+    return configs, book
+
+
+def demo_scores_path(out: Path) -> Path:
+    """Where the demo writes its scores: the synthetic bank's last month, which follows
+    from the generator's config (every month of a synthetic bank is fully loaded)."""
+    from attrition.synthetic import GeneratorConfig
+
+    return out / "scores" / f"scores_{GeneratorConfig().end_month}.parquet"
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path | None, typer.Option(help="Working directory of the demo (default var/demo).")
+    ] = None,
+    clients: Annotated[int, typer.Option(help="Clients in the synthetic bank.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Write the bank into OUT/bank even if it holds files generate did not write "
+            "(files of the same names are replaced; nothing else is deleted).",
+        ),
+    ] = False,
+) -> None:
+    """Run the main job end to end on a synthetic bank and say where everything went.
+
+    Generate, validate, build features and labels, train the RM and client models,
+    score RMs then clients with drivers and suggested actions.
+    """
+    import pandas as pd
+
+    from attrition.config import DEMO_DIR
+    from attrition.features import build_features
+    from attrition.io import validate_source, write_parquet
+    from attrition.labels import client_outflow_labels, rm_resignation_labels
+
+    t0 = time.perf_counter()
+    out = out or DEMO_DIR
+    bank_dir = out / "bank"
+    try:
+        configs, book = check_demo(out, force=force)
+        console.rule("1. Generate a synthetic bank")
+        _generate(bank_dir, clients, seed, 36, "parquet", force=force)
+        console.print(f"tables in {bank_dir}")
+
+        console.rule("2. Validate it against the data contract")
+        with console.status("Validating"):
+            report = validate_source(str(bank_dir))
+        out_console.print(report.render(), markup=False, highlight=False)
+        if not report.ok or report.data is None:
+            raise typer.Exit(code=1)
+        data = report.data
+
+        console.rule("3. Point-in-time features and labels")
+        last = data.last_month
+        as_of = [str(last - k) for k in (12, 9, 6, 3)]
+        feat_dir = out / "features"
+        summary = Table(title="Features and labels")
+        for col in ("population", "as-of months", "rows", "features", "events", "seconds"):
+            summary.add_column(col)
+        for entity, labeler in (("client", client_outflow_labels), ("rm", rm_resignation_labels)):
+            t1 = time.perf_counter()
+            frame = build_features(data, entity, as_of)
+            labels = labeler(data, as_of)
+            joined = frame.join(labels[["duration", "event"]], how="inner")
+            write_parquet(
+                joined.reset_index().assign(as_of=lambda f: f["as_of"].astype(str)),
+                feat_dir / f"{entity}_features.parquet",
+            )
+            summary.add_row(
+                entity,
+                f"{as_of[0]}..{as_of[-1]}",
+                f"{len(joined):,}",
+                str(frame.shape[1]),
+                f"{int(joined['event'].sum()):,}",
+                f"{time.perf_counter() - t1:.1f}",
+            )
+        out_console.print(summary)
+
+        console.rule("4. Train the RM and client models (the shipped configs of both)")
+        from attrition.pipeline.train import train as run_training
+
+        registered = []
+        for name, config in configs.items():
+            with data_warnings(), console.status(f"Training {name}") as status:
+                result = run_training(
+                    config,
+                    source=str(bank_dir),
+                    home=str(out),
+                    progress=lambda m, s=status: s.update(m),
+                )
+            m = result.metrics
+            out_console.print(_metrics_table(m[m["horizon"] == 3], f"{name}: holdout at 3 months"))
+            registered.append(str(result.record.path))
+
+        console.rule("5. Score RMs, then clients, with drivers and actions")
+        from attrition.pipeline.score import score_bank
+
+        with console.status("Scoring") as status:
+            scores = score_bank(data, home=out, playbook=book, progress=lambda m: status.update(m))
+        scores_path = write_parquet(
+            scores.to_export(), out / "scores" / f"scores_{data.last_month}.parquet"
+        )
+        out_console.print(_top_at_risk(scores, book))
+        _print_notes(scores)
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+
+    console.rule("Done")
+    where = Table(show_header=False)
+    where.add_row("contract tables", str(bank_dir))
+    where.add_row("true hazards", str(bank_dir / "truth"))
+    where.add_row("features + labels", str(out / "features"))
+    where.add_row("registered models", "\n".join(registered))
+    where.add_row("scores", str(scores_path))
+    out_console.print(where)
+    console.print(
+        f"Demo finished in {time.perf_counter() - t0:.0f}s ({pd.Timestamp.now():%Y-%m-%d %H:%M})."
+    )

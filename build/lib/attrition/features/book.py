@@ -1,0 +1,88 @@
+"""RM panels about the RM's book of clients and their branch peers.
+
+A book is the set of active clients an RM owns at a month-end (see
+:mod:`.ownership`). Outflow measures follow the clients owned *k* months ago, so a
+reassignment out of the book does not look like an outflow and one into it does not
+hide one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from attrition.features.context import PanelContext
+from attrition.features.grid import NEVER, month_ordinals
+from attrition.features.ownership import active_clients, owner_codes
+from attrition.features.panels import scatter_sum, shift
+from attrition.features.registry import register
+
+OUTFLOW_MONTHS = 3
+LOST_MONTHS = 6
+LOST_DROP = 0.5
+
+
+def _by_owner(ctx: PanelContext, owner: np.ndarray, sel: np.ndarray, w: np.ndarray | None):
+    rows, cols = np.nonzero(sel)
+    weights = None if w is None else w[rows, cols]
+    return scatter_sum(owner[rows, cols], cols, weights, ctx.shape("rm"))
+
+
+@register(
+    "rm",
+    "book_size",
+    "book_aum",
+    "book_outflow_3m",
+    "book_lost_share_6m",
+    tables=("clients", "rms", "monthly_balances"),
+)
+def book(ctx: PanelContext) -> dict[str, np.ndarray]:
+    """Book size and AUM; the share of the book's AUM lost over 3 months (per client
+    drops, gains not netted); the share of clients owned 6 months ago who closed or
+    lost at least half their AUM since."""
+    owner = owner_codes(ctx)
+    active = active_clients(ctx)
+    aum = ctx.panel("client", "aum_known")
+    owned = (owner >= 0) & active
+    size = _by_owner(ctx, owner, owned, None)
+    book_aum = _by_owner(ctx, owner, owned, np.nan_to_num(aum))
+    out = {"book_size": size, "book_aum": np.where(size > 0, book_aum, np.nan)}
+
+    def cohort(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        own_k = shift(owner, k, fill=-1)
+        base = shift(aum, k)
+        sel = (own_k >= 0) & shift(active, k, fill=False) & (base > 0)
+        return own_k, base, sel
+
+    own_k, base, sel = cohort(OUTFLOW_MONTHS)
+    now = np.nan_to_num(aum)
+    lost = np.maximum(base - now, 0.0)
+    num = _by_owner(ctx, own_k, sel, lost)
+    den = _by_owner(ctx, own_k, sel, base)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["book_outflow_3m"] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    own_k, base, sel = cohort(LOST_MONTHS)
+    gone = sel & (now <= (1.0 - LOST_DROP) * np.nan_to_num(base))
+    n_gone = _by_owner(ctx, own_k, gone, None)
+    n_all = _by_owner(ctx, own_k, sel, None)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["book_lost_share_6m"] = np.where(
+            n_all > 0, n_gone / np.where(n_all > 0, n_all, 1), np.nan
+        )
+    return out
+
+
+@register("rm", "peer_exits", tables=("rms",))
+def peer_exits(ctx: PanelContext) -> dict[str, np.ndarray]:
+    """Voluntary exits of other RMs of the same branch, per month."""
+    r = ctx.table("rms")
+    branch, _ = pd.factorize(r["branch_id"], use_na_sentinel=True)
+    exit_m = month_ordinals(r["exit_date"])
+    vol = (r["exit_type"] == "voluntary").to_numpy(dtype=bool, na_value=False) & (exit_m < NEVER)
+    vol &= branch >= 0
+    cols = ctx.grid.col(exit_m)
+    n_branches = int(branch.max()) + 1 if len(branch) else 1
+    per_branch = scatter_sum(branch[vol], cols[vol], None, (n_branches, ctx.grid.n))
+    own = scatter_sum(np.flatnonzero(vol), cols[vol], None, ctx.shape("rm"))
+    theirs = np.where(branch[:, None] >= 0, per_branch[np.maximum(branch, 0)], 0.0)
+    return {"peer_exits": theirs - own}

@@ -1,0 +1,1 @@
+"""Generic time-to-event models and metrics. Knows nothing about banks."""

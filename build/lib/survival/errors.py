@@ -1,0 +1,15 @@
+"""The errors every survival model and metric raises (no other dependency)."""
+
+from __future__ import annotations
+
+
+class SurvivalDataError(ValueError):
+    """Survival data or inputs that a model cannot use (names the column and rows)."""
+
+
+class InvalidParameterError(ValueError, TypeError):
+    """A hyperparameter has a value outside its constraints."""
+
+
+class ModelFormatError(ValueError):
+    """A saved model file cannot be loaded by this version (or is not a model file)."""
