@@ -22,8 +22,8 @@ from attrition.errors import AttritionError
 if TYPE_CHECKING:
     import pandas as pd
 
-    from attrition.pipeline.results import ScoringResult
     from attrition.playbook import Playbook
+    from attrition.results import ScoringResult
 
 
 def _training_source(home: Path, ref: str) -> str:
@@ -224,8 +224,8 @@ def plan(
     from attrition.io import load_bank, write_parquet
     from attrition.io.outputs import check_output_file
     from attrition.pipeline.plan import contact_plan
-    from attrition.pipeline.results import ScoringResult
     from attrition.playbook import load_playbook
+    from attrition.results import ScoringResult
 
     home = attrition_home()
     path = scores or home / "scores" / f"scores_{as_of}.parquet"

@@ -1,6 +1,6 @@
 """Scoring a bank at an as-of month: risks, tiers, value at risk, drivers and actions.
 
-Returns a :class:`~attrition.pipeline.results.ScoringResult`: scores with scalar
+Returns a :class:`~attrition.results.ScoringResult`: scores with scalar
 columns (risks, tier, value at risk, the model's warning, and what places the entity:
 branch, owner, segment, AUM; grade and book for RMs), and long tables of drivers and
 actions. JSON is made only at the edges (``ScoringResult.to_export`` for the Parquet
@@ -47,7 +47,9 @@ from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
 from attrition.pipeline.drivers import drivers_table
 from attrition.pipeline.quality import model_warning
-from attrition.pipeline.results import (
+from attrition.playbook import Playbook, load_playbook
+from attrition.registry import ModelRecord, ModelRegistry
+from attrition.results import (
     ACTION_COLUMNS,
     DRIVER_COLUMNS,
     MONTHS,
@@ -58,8 +60,6 @@ from attrition.pipeline.results import (
     empty_actions,
     empty_drivers,
 )
-from attrition.playbook import Playbook, load_playbook
-from attrition.registry import ModelRecord, ModelRegistry
 from explain import make_explainer
 from explain.base import background_sample
 
@@ -415,7 +415,7 @@ def score_bank(
     -------
     ScoringResult
         ``scores`` (:data:`SCORE_COLUMNS`, RMs first), ``drivers``, ``actions`` and
-        ``notes`` (:mod:`attrition.pipeline.results`).
+        ``notes`` (:mod:`attrition.results`).
     """
     say = progress or (lambda _m: None)
     month = default_as_of(data) if as_of is None else pd.Period(as_of, freq="M")

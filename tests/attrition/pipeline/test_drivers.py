@@ -12,7 +12,7 @@ from attrition.config import parse_config
 from attrition.features import feature_info
 from attrition.pipeline.datasets import bank_sets
 from attrition.pipeline.drivers import drivers_table
-from attrition.pipeline.results import DRIVER_COLUMNS, ScoringResult
+from attrition.results import DRIVER_COLUMNS, ScoringResult
 from explain import RiskExplanation, make_explainer
 from explain.gradient import HISTORY
 from survival.catalog import make_model

@@ -17,8 +17,8 @@ from attrition.pipeline.plan import (
     contact_candidates,
     contact_plan,
 )
-from attrition.pipeline.results import ScoringResult
 from attrition.playbook import load_playbook, parse_playbook
+from attrition.results import ScoringResult
 
 _result = ScoringResult.from_export  # the tests hold the scores as the file does
 

@@ -14,9 +14,9 @@ from attrition.errors import ConfigError
 from attrition.features import build_features
 from attrition.io import write_parquet
 from attrition.labels import outflow_population
-from attrition.pipeline.results import SCORE_COLUMNS
 from attrition.pipeline.score import client_owners, entity_branches, score_bank
 from attrition.playbook import load_playbook
+from attrition.results import SCORE_COLUMNS
 
 
 def test_one_row_per_entity_rms_first_with_the_output_columns(scored_bank, scores):
@@ -201,7 +201,7 @@ def test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves(
 
 
 def test_scores_are_scalar_columns_and_drivers_and_actions_long_tables(scoring, scored_bank):
-    from attrition.pipeline.results import ACTION_COLUMNS, DRIVER_COLUMNS, ScoringResult
+    from attrition.results import ACTION_COLUMNS, DRIVER_COLUMNS, ScoringResult
 
     scores, drivers, actions = scoring.scores, scoring.drivers, scoring.actions
     assert list(scores.columns) == SCORE_COLUMNS

@@ -33,7 +33,7 @@ BRANCH_COLUMNS = [
 def branch_view(scores: pd.DataFrame, data: BankData | None = None) -> pd.DataFrame:
     """One row per branch with scored entities, largest client value at risk first.
 
-    ``scores``: the scores of a :class:`~attrition.pipeline.results.ScoringResult`
+    ``scores``: the scores of a :class:`~attrition.results.ScoringResult`
     (their ``branch_id``); ``data`` places the rows of a scores file written before
     scores carried it.
     """

@@ -16,10 +16,10 @@ import pandas as pd
 from attrition.contracts import FlatSpec
 from attrition.errors import ConfigError, DataContractError
 from attrition.pipeline.quality import model_warning
-from attrition.pipeline.results import ScoringResult
 from attrition.pipeline.score import explain_rows
 from attrition.playbook import Playbook
 from attrition.registry import ModelRecord
+from attrition.results import ScoringResult
 from attrition.validation import validate_flat
 
 log = logging.getLogger(__name__)

@@ -33,9 +33,9 @@ import pandas as pd
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.pipeline.effects import measured_effects
-from attrition.pipeline.results import SCORE_COLUMNS, ScoringResult
 from attrition.pipeline.score import client_owners
 from attrition.playbook import Playbook
+from attrition.results import SCORE_COLUMNS, ScoringResult
 
 REMOTE_TEAM = "remote_team"
 BRANCH_HEAD = "branch_head"
