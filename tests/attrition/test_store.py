@@ -149,7 +149,7 @@ def test_a_failed_write_leaves_the_previous_run_current_and_no_rows(url):
     first = write_run(engine, _result(20), entities=("rm", "client"))
     broken = _result(20, seed=1)
     broken.actions.loc[3, "en"] = None  # NOT NULL: the database refuses mid-write
-    with pytest.raises(StoreError, match="could not be stored.*previous run stays current"):
+    with pytest.raises(StoreError, match=r"could not be stored.*previous run stays current"):
         write_run(engine, broken, entities=("rm", "client"))
     assert current_run_id(engine) == first
     runs = list_runs(engine).set_index("run_id")
