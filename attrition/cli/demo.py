@@ -37,6 +37,7 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
     from attrition.io.outputs import check_output_file
     from attrition.playbook import load_playbook
     from attrition.registry import ModelRegistry
+    from attrition.store.engine import check_store
     from attrition.synthetic import check_bank_folder
 
     configs = {name: load_config(SHIPPED_CONFIGS / f"{name}.yaml") for name in DEMO_MODELS}
@@ -48,7 +49,16 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
     for name in DEMO_MODELS:
         registry.check_writable(name)
     check_output_file(demo_scores_path(out), example=None)
+    check_store(demo_store_url(out))  # a store on an old schema is refused now
     return configs, book
+
+
+def demo_store_url(out: Path) -> str:
+    """The demo's store: ``ATTRITION_DATABASE_URL`` when set, else ``OUT/attrition.db``."""
+    from attrition.settings import load_settings
+    from attrition.store import default_store_url
+
+    return default_store_url(out, load_settings().database_url)
 
 
 def demo_scores_path(out: Path) -> Path:
@@ -154,6 +164,11 @@ def demo(
         scores_path = write_parquet(
             scores.to_export(), out / "scores" / f"scores_{data.last_month}.parquet"
         )
+        from attrition.store import open_store, write_run
+
+        engine = open_store(demo_store_url(out), create=True)
+        run_id = write_run(engine, scores, entities=("rm", "client"))
+        engine.dispose()
         out_console.print(_top_at_risk(scores, book))
         _print_notes(scores)
     except AttritionError as exc:
@@ -165,7 +180,10 @@ def demo(
     where.add_row("true hazards", str(bank_dir / "truth"))
     where.add_row("features + labels", str(out / "features"))
     where.add_row("registered models", "\n".join(registered))
-    where.add_row("scores", str(scores_path))
+    from attrition.io.source import describe_source
+
+    store = describe_source(demo_store_url(out))
+    where.add_row("scores", f"{scores_path}\nthe store ({store}), run {run_id}")
     out_console.print(where)
     console.print(
         f"Demo finished in {time.perf_counter() - t0:.0f}s ({pd.Timestamp.now():%Y-%m-%d %H:%M})."

@@ -23,6 +23,10 @@ class StoreError(AttritionError):
     """The store cannot be used as it is (missing, old schema, unreachable)."""
 
 
+class NoStoreError(StoreError):
+    """There is no store yet (nothing has been scored into it)."""
+
+
 def default_store_url(home: str | Path, url: str | None = None) -> str:
     """``url`` (``ATTRITION_DATABASE_URL``) or the SQLite file in ``home``."""
     if url:
@@ -37,7 +41,7 @@ def _engine(url: str, *, create: bool) -> sa.Engine:
         if create:
             db.parent.mkdir(parents=True, exist_ok=True)
         elif not db.is_file():
-            raise StoreError(
+            raise NoStoreError(
                 f"there is no store at {db}; create it with `attrition db upgrade`"
             )
     engine = make_engine(url, for_write=True)
@@ -89,8 +93,32 @@ def upgrade_store(url: str) -> tuple[str | None, str]:
         engine.dispose()
 
 
-def open_store(url: str) -> sa.Engine:
+def check_store(url: str) -> None:
+    """Refuse now what :func:`open_store` with ``create`` would refuse later (a store
+    on another schema, an unreachable database), writing nothing: a store that does not
+    exist yet is fine, it is created on first write."""
+    parsed = sa.make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(file).is_file():
+        return
+    engine = _engine(url, create=False)
+    try:
+        if schema_revision(engine) is None and not sa.inspect(engine).get_table_names():
+            return
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(
+            f"the store at {describe_source(url)} cannot be reached: {exc.orig}"
+        ) from None
+    finally:
+        engine.dispose()
+    open_store(url).dispose()
+
+
+def open_store(url: str, *, create: bool = False) -> sa.Engine:
     """An engine on the store, refused unless its schema is the one this version needs.
+
+    ``create``: a store that does not exist yet (no file, or a database without any
+    schema) is created at the current schema; one at another schema is still refused.
 
     Raises
     ------
@@ -99,6 +127,15 @@ def open_store(url: str) -> sa.Engine:
         naming the command to run.
     """
     shown = describe_source(url)
+    if create:
+        fresh = _engine(url, create=True)
+        try:
+            if schema_revision(fresh) is None and not sa.inspect(fresh).get_table_names():
+                upgrade_store(url)
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"the store at {shown} cannot be reached: {exc.orig}") from None
+        finally:
+            fresh.dispose()
     engine = _engine(url, create=False)
     try:
         current = schema_revision(engine)

@@ -109,19 +109,35 @@ def test_clients_of_an_rm_who_left_never_stay_with_that_rm(scores, scored_bank, 
     assert set(plan.loc[list(orphans), "assignee"]) <= {REMOTE_TEAM, BRANCH_HEAD, WAITING}
 
 
-def test_attrition_plan_reads_the_scores_and_writes_the_plan(home, scores, monkeypatch, tmp_path):
+def test_attrition_plan_reads_the_current_run_from_the_store_or_a_scores_file(
+    home, scoring, scores, monkeypatch, tmp_path
+):
+    from attrition.store import open_store, write_run
+
+    store = f"sqlite:///{tmp_path / 'store.db'}"
     monkeypatch.setenv("ATTRITION_HOME", str(home))
+    monkeypatch.setenv("ATTRITION_DATABASE_URL", store)
     month = scores["as_of"].iloc[0]
     runner = CliRunner()
     missing = runner.invoke(app, ["plan", "--as-of", month])
     assert missing.exit_code == 1 and "run `attrition score" in " ".join(missing.output.split())
-    write_parquet(scores, home / "scores" / f"scores_{month}.parquet")
+    engine = open_store(store, create=True)
+    write_run(engine, scoring, entities=("rm", "client"))
+    engine.dispose()
     out = tmp_path / "plan.parquet"
     result = runner.invoke(app, ["plan", "--as-of", month, "--out", str(out)])
     assert result.exit_code == 0, result.output
     written = pd.read_parquet(out)
-    per_rm = written[written["assignee"] != REMOTE_TEAM].groupby("assignee").size()
+    per_rm = written[~written["assignee"].isin(NOT_RMS)].groupby("assignee").size()
     assert (per_rm <= 25).all() and "Contact plan" in result.output
+    # the same plan from the scores written to a file
+    path = write_parquet(scores, tmp_path / "scores.parquet")
+    from_file = tmp_path / "from_file.parquet"
+    result = runner.invoke(
+        app, ["plan", "--as-of", month, "--scores", str(path), "--out", str(from_file)]
+    )
+    assert result.exit_code == 0, result.output
+    pd.testing.assert_frame_equal(pd.read_parquet(from_file), written)
 
 
 def test_a_campaign_measured_effect_replaces_the_playbook_estimate(scores, scored_bank, tight_book):

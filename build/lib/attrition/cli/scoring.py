@@ -115,8 +115,19 @@ def score(
     ] = None,
     out: Annotated[
         Path | None,
-        typer.Option(help="Parquet file (default $ATTRITION_HOME/scores/scores_<as-of>.parquet)."),
+        typer.Option(
+            help="Also write the scores to this Parquet file (flat-table models: the file "
+            "to write, default $ATTRITION_HOME/scores/scores_<model>.parquet)."
+        ),
     ] = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store/--no-store",
+            help="Write the run to the store ($ATTRITION_DATABASE_URL, or attrition.db in "
+            "$ATTRITION_HOME; created on first use).",
+        ),
+    ] = True,
     target: Annotated[Target, typer.Option(help="Which population(s) to score.")] = Target.both,
     model: Annotated[
         str | None,
@@ -133,9 +144,9 @@ def score(
 ) -> None:
     """Score RMs, then clients: risk at 1-12 months, tier, value at risk, drivers, actions.
 
-    Writes one Parquet row per entity (id, entity_type, as_of, model, model_version,
-    risk_1m..risk_12m, tier, value_at_risk, drivers, actions as JSON) and prints a
-    summary per tier.
+    Writes the run to the store (it becomes the current run once completely written)
+    and, with --out, a Parquet file (one row per entity, drivers and actions as JSON;
+    README "Scores file"); prints a summary per tier.
     """
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
@@ -158,7 +169,13 @@ def score(
         models = {entity: model}  # the other population keeps its default model
     else:
         models = {target.value: model} if model else {}
+    engine = None
     try:
+        if store:  # checked before any work: a store on an old schema is refused now
+            from attrition.settings import load_settings
+            from attrition.store import open_store
+
+            engine = open_store(load_settings().store_url, create=True)
         book = load_playbook(playbook)
         if source is None:
             source = _training_source(home, models.get(entities[-1], DEFAULT_MODELS[entities[-1]]))
@@ -183,12 +200,25 @@ def score(
                 progress=lambda m: status.update(m),
             )
         scores = result.scores
-        month = scores["as_of"].iloc[0] if len(scores) else as_of
-        path = write_parquet(result.to_export(), out or home / "scores" / f"scores_{month}.parquet")
+        written = []
+        if engine is not None:
+            from attrition.store import write_run
+
+            with console.status("Storing the run") as status:
+                run_id = write_run(
+                    engine, result, entities=entities, progress=lambda m: status.update(m)
+                )
+            written.append(f"the store as run {run_id}")
+        if out is not None:
+            written.append(str(write_parquet(result.to_export(), out)))
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
+    finally:
+        if engine is not None:
+            engine.dispose()
     _print_scores(result, book, target == Target.both)
-    console.print(f"Wrote {len(scores):,} scores to {path}")
+    where = " and ".join(written) if written else "nowhere (--no-store and no --out)"
+    console.print(f"Wrote {len(scores):,} scores to {where}")
 
 
 @app.command()
@@ -196,7 +226,7 @@ def plan(
     as_of: Annotated[str, typer.Option("--as-of", help="YYYY-MM of the scores to plan from.")],
     scores: Annotated[
         Path | None,
-        typer.Option(help="Scores file (default $ATTRITION_HOME/scores/scores_<as-of>.parquet)."),
+        typer.Option(help="Scores file (default: the store's current run at --as-of)."),
     ] = None,
     source: Annotated[
         str | None,
@@ -218,29 +248,19 @@ def plan(
     remote team (small clients, phone actions, up to its capacity), to the branch head
     (larger clients, in-person actions) or waits for next week.
     """
-    import pandas as pd
 
     from attrition.config import attrition_home
     from attrition.io import load_bank, write_parquet
     from attrition.io.outputs import check_output_file
     from attrition.pipeline.plan import contact_plan
     from attrition.playbook import load_playbook
-    from attrition.results import ScoringResult
 
     home = attrition_home()
-    path = scores or home / "scores" / f"scores_{as_of}.parquet"
     try:
         out = check_output_file(
             out or home / "plans" / f"plan_{as_of}.parquet", example="plan.parquet"
         )
-        if not Path(path).is_file():
-            raise ValueError(
-                f"no scores at {path}; run `attrition score --as-of {as_of}` first or pass --scores"
-            )
-        frame = pd.read_parquet(path)
-        if len(frame) and frame["as_of"].iloc[0] != as_of:
-            raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
-        scored = ScoringResult.from_export(frame)
+        scored = _scores_to_plan(scores, as_of)
         book = load_playbook(playbook)
         with data_warnings(), console.status("Loading data"):
             data = load_bank(source or _training_source(home, "client_outflow"))
@@ -250,6 +270,42 @@ def plan(
         raise _fail(exc) from exc
     _print_plan(result, book, as_of)
     console.print(f"Wrote {len(result):,} contacts to {written}")
+
+
+def _scores_to_plan(path: Path | None, as_of: str) -> ScoringResult:
+    """The scores a plan starts from: a scores file, or the store's current run."""
+    import pandas as pd
+
+    from attrition.results import ScoringResult
+
+    if path is not None:
+        if not Path(path).is_file():
+            raise ValueError(f"no scores file at {path}")
+        frame = pd.read_parquet(path)
+        if len(frame) and frame["as_of"].iloc[0] != as_of:
+            raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
+        return ScoringResult.from_export(frame)
+    from attrition.settings import load_settings
+    from attrition.store import current_run_id, open_store, read_run
+    from attrition.store.engine import NoStoreError
+
+    try:
+        engine = open_store(load_settings().store_url)
+    except NoStoreError:
+        raise ValueError(
+            f"nothing has been scored yet: run `attrition score --as-of {as_of}` first or "
+            "pass --scores"
+        ) from None
+    try:
+        run_id = current_run_id(engine, entity="client", as_of=as_of)
+        if run_id is None:
+            raise ValueError(
+                f"the store holds no complete run of clients at {as_of}; run "
+                f"`attrition score --as-of {as_of}` first or pass --scores"
+            )
+        return read_run(engine, run_id)
+    finally:
+        engine.dispose()
 
 
 def _print_plan(result: pd.DataFrame, book: Playbook, as_of: str) -> None:

@@ -205,6 +205,14 @@ def write_sql(data: Mapping[str, pd.DataFrame], url: str, if_exists: str) -> Non
             _insert(conn, table, frame, types)
 
 
+def insert_frame(conn: sa.Connection, table: sa.Table, frame: pd.DataFrame) -> None:
+    """Bulk-insert ``frame`` into an existing ``table`` inside the caller's transaction:
+    ``COPY`` on PostgreSQL through psycopg, the driver's ``executemany`` elsewhere.
+    ``frame`` holds every column of the table (missing values as NaN or None)."""
+    frame = frame[[c.name for c in table.columns]]
+    _insert(conn, table, frame, {c.name: c.type for c in table.columns})
+
+
 def _insert(
     conn: sa.Connection,
     table: sa.Table,

@@ -1,0 +1,33 @@
+"""Settings read from the environment when a command or service starts (never at import).
+
+``ATTRITION_HOME`` (default ``./var``): models, scores and, by default, the store's
+SQLite file. ``ATTRITION_DATABASE_URL``: the store on another database (e.g.
+``postgresql+psycopg://user@host/db``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The product's settings (environment variables ``ATTRITION_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="ATTRITION_", extra="ignore", frozen=True)
+
+    home: Path = Path("var")
+    database_url: str | None = None
+
+    @property
+    def store_url(self) -> str:
+        """``database_url``, or the SQLite file ``attrition.db`` in ``home``."""
+        from attrition.store.engine import default_store_url
+
+        return default_store_url(self.home, self.database_url)
+
+
+def load_settings() -> Settings:
+    """The settings as the environment holds them now."""
+    return Settings()

@@ -1,0 +1,281 @@
+"""Scoring runs in the store: written whole or not at all, read back as typed frames.
+
+A run is registered as ``running`` (committed at once, so an interrupted run is seen),
+then its scores, drivers and actions are written in one transaction that also marks
+it ``complete``. A failure marks it ``failed`` with the error; a writer killed
+outright (``kill -9``) leaves its transaction uncommitted, so none of its rows exist,
+and the run still says ``running`` until :func:`mark_abandoned_runs` (called by every
+writer and by :func:`list_runs`) finds its process gone and marks it ``failed``. The
+*current* run is the newest complete one: readers never see half a run.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from attrition.io.sql import insert_frame
+from attrition.results import (
+    ACTION_COLUMNS,
+    DRIVER_COLUMNS,
+    SCORE_COLUMNS,
+    ScoringResult,
+)
+from attrition.store import schema
+from attrition.store.engine import StoreError
+
+log = logging.getLogger(__name__)
+Progress = Callable[[str], None]
+# a run still "running" from another machine after this long is taken as abandoned
+STALE_AFTER = timedelta(hours=24)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def mark_abandoned_runs(engine: sa.Engine) -> int:
+    """Mark ``failed`` the runs whose writer is gone (this machine: its process has
+    ended; another machine: no news for :data:`STALE_AFTER`). Returns how many."""
+    runs = schema.scoring_runs
+    host = socket.gethostname()
+    with engine.begin() as conn:
+        running = conn.execute(
+            sa.select(runs.c.run_id, runs.c.writer_host, runs.c.writer_pid, runs.c.started_at)
+            .where(runs.c.status == "running")
+        ).all()
+        gone = []
+        for run_id, writer_host, pid, started in running:
+            started = started if started.tzinfo else started.replace(tzinfo=UTC)
+            if writer_host == host and pid is not None and pid != os.getpid():
+                if not _pid_alive(pid):
+                    gone.append(run_id)
+            elif writer_host != host and _now() - started > STALE_AFTER:
+                gone.append(run_id)
+        if gone:
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id.in_(gone))
+                .values(
+                    status="failed",
+                    finished_at=_now(),
+                    error="the writing process ended before the run was complete",
+                )
+            )
+    return len(gone)
+
+
+def _drivers_rows(drivers: pd.DataFrame, run_id: int) -> pd.DataFrame:
+    values = drivers["value"].to_numpy(dtype=object)
+    numeric = np.array(
+        [isinstance(v, int | float | np.number) and not isinstance(v, bool) for v in values]
+    )
+    num = np.where(numeric, values, None)
+    text = np.where(~numeric & pd.notna(values), values, None)
+    return drivers.drop(columns=["value"]).assign(
+        run_id=run_id,
+        value_num=pd.array([None if v is None else float(v) for v in num], dtype="Float64"),
+        value_text=[None if v is None else str(v) for v in text],
+    )
+
+
+def write_run(
+    engine: sa.Engine,
+    result: ScoringResult,
+    *,
+    entities: tuple[str, ...],
+    progress: Progress | None = None,
+) -> int:
+    """Write a bank's scoring run; returns its ``run_id`` once it is complete.
+
+    Raises
+    ------
+    StoreError
+        Scores that are not one bank run (flat-table scores, several as-of months), or
+        a write the database refused (the run is then marked failed, with the error).
+    """
+    say = progress or (lambda _m: None)
+    scores = result.scores
+    if scores.empty:
+        raise StoreError("there are no scores to store")
+    if not set(scores["entity_type"]) <= {"client", "rm"}:
+        raise StoreError("flat-table scores are written to files (--out), not the store")
+    months = scores["as_of"].unique()
+    if len(months) != 1:
+        raise StoreError(f"a run holds one as-of month, got {sorted(months)}")
+    mark_abandoned_runs(engine)
+    runs = schema.scoring_runs
+    used = scores[["model", "model_version"]].drop_duplicates()
+    models = sorted(f"{m}@{v}" for m, v in used.itertuples(index=False))
+    with engine.begin() as conn:
+        run_id = conn.execute(
+            sa.insert(runs).values(
+                as_of=str(months[0]),
+                entities=",".join(entities),
+                status="running",
+                started_at=_now(),
+                models=",".join(models),
+                writer_host=socket.gethostname(),
+                writer_pid=os.getpid(),
+            )
+        ).inserted_primary_key[0]
+    t0 = time.perf_counter()
+    try:
+        with engine.begin() as conn:
+            _record_models(conn, scores)
+            say(f"Storing run {run_id}: {len(scores):,} scores")
+            insert_frame(conn, schema.scores, scores[SCORE_COLUMNS].assign(run_id=run_id))
+            say(f"Storing run {run_id}: {len(result.drivers):,} drivers")
+            insert_frame(conn, schema.drivers, _drivers_rows(result.drivers, run_id))
+            say(f"Storing run {run_id}: {len(result.actions):,} actions")
+            insert_frame(conn, schema.actions, result.actions.assign(run_id=run_id))
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(
+                    status="complete",
+                    finished_at=_now(),
+                    write_s=time.perf_counter() - t0,
+                    n_scores=len(scores),
+                    n_drivers=len(result.drivers),
+                    n_actions=len(result.actions),
+                    notes="\n".join(result.notes) or None,
+                )
+            )
+    except BaseException as exc:  # an interrupt too: the run must not stay "running"
+        with engine.begin() as conn:
+            conn.execute(
+                sa.update(runs)
+                .where(runs.c.run_id == run_id)
+                .values(status="failed", finished_at=_now(), error=str(exc)[:2000] or repr(exc))
+            )
+        if isinstance(exc, Exception) and not isinstance(exc, StoreError):
+            raise StoreError(
+                f"scoring run {run_id} could not be stored ({type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else exc!r}); the previous run stays "
+                "current"
+            ) from exc
+        raise
+    log.info("stored scoring run %s (%s scores)", run_id, len(scores))
+    return int(run_id)
+
+
+def _record_models(conn: sa.Connection, scores: pd.DataFrame) -> None:
+    """Add the model versions this run used to ``model_versions`` (once each)."""
+    table = schema.model_versions
+    used = scores[["model", "model_version", "entity_type"]].drop_duplicates()
+    refs = {f"{m}@{v}": (m, int(v), e) for m, v, e in used.itertuples(index=False)}
+    known = set(conn.execute(sa.select(table.c.ref).where(table.c.ref.in_(list(refs)))).scalars())
+    new = [
+        {"ref": r, "name": m, "version": v, "entity_type": e, "first_used_at": _now()}
+        for r, (m, v, e) in refs.items()
+        if r not in known
+    ]
+    if new:
+        conn.execute(sa.insert(table), new)
+
+
+def current_run_id(
+    engine: sa.Engine, *, entity: str | None = None, as_of: str | None = None
+) -> int | None:
+    """The newest complete run (holding ``entity``, at ``as_of`` when given)."""
+    runs = schema.scoring_runs
+    query = sa.select(sa.func.max(runs.c.run_id)).where(runs.c.status == "complete")
+    if entity is not None:
+        query = query.where(runs.c.entities.contains(entity))
+    if as_of is not None:
+        query = query.where(runs.c.as_of == as_of)
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    return None if found is None else int(found)
+
+
+def list_runs(engine: sa.Engine) -> pd.DataFrame:
+    """Every run, newest first (abandoned ones marked failed first)."""
+    mark_abandoned_runs(engine)
+    runs = schema.scoring_runs
+    query = sa.select(
+        runs.c.run_id,
+        runs.c.as_of,
+        runs.c.entities,
+        runs.c.status,
+        runs.c.started_at,
+        runs.c.finished_at,
+        runs.c.write_s,
+        runs.c.n_scores,
+        runs.c.models,
+        runs.c.error,
+    ).order_by(runs.c.run_id.desc())
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def read_run(engine: sa.Engine, run_id: int) -> ScoringResult:
+    """A complete run's scores, drivers and actions.
+
+    Raises
+    ------
+    StoreError
+        No such run, or a run that is not complete (running or failed).
+    """
+    runs = schema.scoring_runs
+    run_id = int(run_id)  # a numpy integer would not bind on SQLite
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(runs.c.status, runs.c.notes).where(runs.c.run_id == run_id)
+        ).first()
+        if row is None:
+            raise StoreError(f"there is no scoring run {run_id}")
+        if row.status != "complete":
+            raise StoreError(f"scoring run {run_id} is {row.status}, not complete")
+        scores = _read(conn, schema.scores, run_id, ["entity_type", "id"])
+        drivers = _read(conn, schema.drivers, run_id, ["entity_type", "id", "rank"])
+        actions = _read(conn, schema.actions, run_id, ["entity_type", "id", "rank"])
+    scores = _rms_first(scores, ["entity_type", "id"])
+    drivers = _rms_first(drivers, ["entity_type", "id", "rank"])
+    actions = _rms_first(actions, ["entity_type", "id", "rank"])
+    value = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
+    drivers["value"] = value.where(value.notna(), drivers["value_text"])
+    actions["remote"] = actions["remote"].astype(bool)
+    notes = tuple((row.notes or "").splitlines())
+    return ScoringResult(
+        scores[SCORE_COLUMNS],
+        drivers[DRIVER_COLUMNS],
+        actions[ACTION_COLUMNS],
+        notes,
+    )
+
+
+def _rms_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """RMs before clients, as scoring returns them."""
+    order = {"rm": 0, "client": 1}
+    return frame.sort_values(
+        keys, key=lambda c: c.map(order) if c.name == "entity_type" else c, kind="stable"
+    ).reset_index(drop=True)
+
+
+def _read(conn: sa.Connection, table: sa.Table, run_id: int, order: list[str]) -> pd.DataFrame:
+    query = (
+        sa.select(*[c for c in table.columns if c.name != "run_id"])
+        .where(table.c.run_id == run_id)
+        .order_by(*[table.c[c] for c in order])
+    )
+    return pd.read_sql(query, conn)

@@ -1,0 +1,117 @@
+"""The store's tables (SQLAlchemy Core), one definition for the migrations and the code.
+
+A scoring run is one row of ``scoring_runs``; its scores, drivers and actions hang off
+it by ``run_id``. The columns follow :mod:`attrition.results`: scalar scores,
+long drivers (a driver's value is kept as a number or as text, whichever it is) and
+long actions.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+RUN_STATUSES = ("running", "complete", "failed")
+
+model_versions = sa.Table(
+    "model_versions",
+    metadata,
+    sa.Column("ref", sa.String(80), primary_key=True),  # name@version
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("entity_type", sa.String(8), nullable=False),
+    sa.Column("first_used_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+scoring_runs = sa.Table(
+    "scoring_runs",
+    metadata,
+    sa.Column("run_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("as_of", sa.String(7), nullable=False),
+    sa.Column("entities", sa.String(32), nullable=False),  # "rm,client", "client", ...
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("write_s", sa.Float),
+    sa.Column("n_scores", sa.Integer),
+    sa.Column("n_drivers", sa.Integer),
+    sa.Column("n_actions", sa.Integer),
+    sa.Column("models", sa.Text),  # the refs used, comma separated
+    sa.Column("notes", sa.Text),  # scoring's notes, one per line
+    sa.Column("error", sa.Text),
+    sa.Column("writer_host", sa.String(255)),
+    sa.Column("writer_pid", sa.Integer),
+    sa.CheckConstraint(f"status IN {RUN_STATUSES}", name="ck_scoring_runs_status"),
+)
+sa.Index("ix_scoring_runs_status_as_of", scoring_runs.c.status, scoring_runs.c.as_of)
+
+
+
+def _run_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("scoring_runs.run_id", ondelete="CASCADE")
+
+
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column("run_id", sa.Integer, _run_fk(), primary_key=True),
+    sa.Column("entity_type", sa.String(8), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("as_of", sa.String(7), nullable=False),
+    sa.Column("model", sa.String(64), nullable=False),
+    sa.Column("model_version", sa.Integer, nullable=False),
+    *[sa.Column(f"risk_{m}m", sa.Float) for m in range(1, 13)],
+    sa.Column("tier", sa.String(8), nullable=False),
+    sa.Column("value_at_risk", sa.Float),
+    sa.Column("model_warning", sa.Text),
+    sa.Column("branch_id", sa.String(64)),
+    sa.Column("rm_id", sa.String(64)),
+    sa.Column("segment", sa.String(64)),
+    sa.Column("aum", sa.Float),
+    sa.Column("grade", sa.String(64)),
+    sa.Column("book_size", sa.Float),
+    sa.Column("book_aum", sa.Float),
+)
+# a branch's at-risk list, largest value at risk first
+sa.Index(
+    "ix_scores_branch",
+    scores.c.run_id,
+    scores.c.branch_id,
+    scores.c.entity_type,
+    scores.c.value_at_risk,
+)
+
+drivers = sa.Table(
+    "drivers",
+    metadata,
+    sa.Column("run_id", sa.Integer, _run_fk(), primary_key=True),
+    sa.Column("entity_type", sa.String(8), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("rank", sa.Integer, primary_key=True),
+    sa.Column("feature", sa.String(128), nullable=False),
+    sa.Column("value_num", sa.Float),
+    sa.Column("value_text", sa.Text),
+    sa.Column("contribution", sa.Float, nullable=False),
+    sa.Column("direction", sa.String(8)),
+    sa.Column("label_en", sa.Text),
+    sa.Column("label_zh", sa.Text),
+    sa.Column("text_en", sa.Text),
+    sa.Column("text_zh", sa.Text),
+)
+
+actions = sa.Table(
+    "actions",
+    metadata,
+    sa.Column("run_id", sa.Integer, _run_fk(), primary_key=True),
+    sa.Column("entity_type", sa.String(8), primary_key=True),
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("rank", sa.Integer, primary_key=True),
+    sa.Column("action_id", sa.String(64), nullable=False),
+    sa.Column("priority", sa.Integer, nullable=False),
+    sa.Column("effect", sa.Float, nullable=False),
+    sa.Column("en", sa.Text, nullable=False),
+    sa.Column("zh", sa.Text, nullable=False),
+    sa.Column("because", sa.String(128)),
+    sa.Column("remote", sa.Boolean, nullable=False),
+)
