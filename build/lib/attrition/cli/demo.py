@@ -37,7 +37,7 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
     from attrition.io.outputs import check_output_file
     from attrition.playbook import load_playbook
     from attrition.registry import ModelRegistry
-    from attrition.store import open_store
+    from attrition.store.engine import check_store
     from attrition.synthetic import check_bank_folder
 
     configs = {name: load_config(SHIPPED_CONFIGS / f"{name}.yaml") for name in DEMO_MODELS}
@@ -49,7 +49,7 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
     for name in DEMO_MODELS:
         registry.check_writable(name)
     check_output_file(demo_scores_path(out), example=None)
-    open_store(demo_store_url(out), create=True).dispose()  # an old schema is refused now
+    check_store(demo_store_url(out))  # a store on an old schema is refused now
     return configs, book
 
 
@@ -166,7 +166,7 @@ def demo(
         )
         from attrition.store import open_store, write_run
 
-        engine = open_store(demo_store_url(out))
+        engine = open_store(demo_store_url(out), create=True)
         run_id = write_run(engine, scores, entities=("rm", "client"))
         engine.dispose()
         out_console.print(_top_at_risk(scores, book))

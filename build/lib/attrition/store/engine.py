@@ -93,6 +93,27 @@ def upgrade_store(url: str) -> tuple[str | None, str]:
         engine.dispose()
 
 
+def check_store(url: str) -> None:
+    """Refuse now what :func:`open_store` with ``create`` would refuse later (a store
+    on another schema, an unreachable database), writing nothing: a store that does not
+    exist yet is fine, it is created on first write."""
+    parsed = sa.make_url(url)
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file not in (None, "", ":memory:") and not Path(file).is_file():
+        return
+    engine = _engine(url, create=False)
+    try:
+        if schema_revision(engine) is None and not sa.inspect(engine).get_table_names():
+            return
+    except sa.exc.DBAPIError as exc:
+        raise StoreError(
+            f"the store at {describe_source(url)} cannot be reached: {exc.orig}"
+        ) from None
+    finally:
+        engine.dispose()
+    open_store(url).dispose()
+
+
 def open_store(url: str, *, create: bool = False) -> sa.Engine:
     """An engine on the store, refused unless its schema is the one this version needs.
 
