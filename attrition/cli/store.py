@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -65,3 +68,120 @@ def runs_list() -> None:
             str(r["run_id"]), r["as_of"], r["entities"], status, scores, took, r["models"] or ""
         )
     out_console.print(table)
+
+
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    from attrition.settings import load_settings
+    from attrition.store import open_store
+
+    return open_store(load_settings().store_url)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[
+        str, typer.Option(help="hr, branch_head, data_scientist, service or admin.")
+    ],
+    branch: Annotated[
+        list[str] | None, typer.Option(help="A branch the key may see (repeat for several).")
+    ] = None,
+    expires: Annotated[int | None, typer.Option(help="Days until the key expires.")] = None,
+    name: Annotated[str | None, typer.Option(help="Who or what the key is for.")] = None,
+) -> None:
+    """Create an API key and print it once; only its salted hash is stored."""
+    from attrition.store.keys import create_key
+
+    try:
+        engine = _engine()
+        key, caller = create_key(
+            engine, role=role, branches=tuple(branch or ()), expires_days=expires, name=name
+        )
+        engine.dispose()
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    scope = ", ".join(caller.branches) or "all branches its role sees"
+    console.print(f"Key {caller.key_id} ({caller.role}; {scope}). It is shown this once:")
+    out_console.print(key, soft_wrap=True)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """Every key: id, name, role, branches, created, expires, state (never the secret)."""
+    import pandas as pd
+
+    from attrition.store.keys import list_keys
+
+    try:
+        engine = _engine()
+        keys = list_keys(engine)
+        engine.dispose()
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    table = Table(title=f"API keys ({len(keys)})")
+    for col in ("key", "name", "role", "branches", "created", "expires", "state"):
+        table.add_column(col)
+    for _, k in keys.iterrows():
+        table.add_row(
+            k["key_id"],
+            k["name"] or "",
+            k["role"],
+            k["branches"] or "all",
+            str(k["created_at"])[:19],
+            "" if pd.isna(k["expires_at"]) else str(k["expires_at"])[:19],
+            k["state"],
+        )
+    out_console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key id from `keys list`.")],
+) -> None:
+    """Revoke a key at once (it stays listed, and is refused from now on)."""
+    from attrition.store.keys import revoke_key
+
+    try:
+        engine = _engine()
+        revoke_key(engine, key_id)
+        engine.dispose()
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Key {key_id} is revoked.")
+
+
+audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("export")
+def audit_export(
+    since: Annotated[
+        str | None, typer.Option(help="YYYY-MM-DD: rows from this day on (default: all).")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="CSV file to write.")] = Path("audit.csv"),
+) -> None:
+    """Export the audit log (for compliance) as CSV."""
+    from datetime import UTC, datetime
+
+    from attrition.io.outputs import check_output_file, write_atomic
+    from attrition.store.audit import export_audit
+
+    try:
+        start = None
+        if since is not None:
+            try:
+                start = datetime.strptime(since, "%Y-%m-%d").replace(tzinfo=UTC)
+            except ValueError:
+                raise typer.BadParameter(f"--since {since!r} is not a date (YYYY-MM-DD)") from None
+        out = check_output_file(out, example="audit.csv")
+        engine = _engine()
+        log = export_audit(engine, start)
+        engine.dispose()
+        write_atomic(out, lambda tmp: log.to_csv(tmp, index=False))
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Wrote {len(log):,} audit rows to {out}")

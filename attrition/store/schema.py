@@ -115,3 +115,36 @@ actions = sa.Table(
     sa.Column("because", sa.String(128)),
     sa.Column("remote", sa.Boolean, nullable=False),
 )
+
+ROLES = ("hr", "branch_head", "data_scientist", "service", "admin")
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(16), primary_key=True),  # the key's public part
+    sa.Column("name", sa.String(128)),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("branches", sa.Text),  # comma separated; empty: every branch the role sees
+    sa.Column("salt", sa.String(64), nullable=False),
+    sa.Column("secret_hash", sa.String(128), nullable=False),  # never the secret itself
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(f"role IN {ROLES}", name="ck_api_keys_role"),
+)
+
+# append-only: the code has no update or delete path, and triggers refuse both
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("entry_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key_id", sa.String(16)),  # None: the command line
+    sa.Column("role", sa.String(32)),
+    sa.Column("action", sa.String(128), nullable=False),  # endpoint or command
+    sa.Column("entity_type", sa.String(16)),
+    sa.Column("entity_ids", sa.Text),  # ids, comma separated (never names)
+    sa.Column("count", sa.Integer),
+    sa.Column("outcome", sa.String(32), nullable=False),
+)
+sa.Index("ix_audit_log_at", audit_log.c.at)

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from attrition.cli import app
+from attrition.store.engine import head_revision
 
 runner = CliRunner()
 
@@ -21,7 +22,7 @@ def test_score_writes_a_run_to_the_store_and_runs_list_shows_it_current(
     monkeypatch.setenv("ATTRITION_HOME", str(home))
     monkeypatch.setenv("ATTRITION_DATABASE_URL", store)
     first = runner.invoke(app, ["db", "upgrade"])
-    assert first.exit_code == 0 and "revision none → 0001" in _said(first)
+    assert first.exit_code == 0 and f"revision none → {head_revision()}" in _said(first)
     again = runner.invoke(app, ["db", "upgrade"])
     assert again.exit_code == 0 and "is up to date" in _said(again)
     scored = runner.invoke(app, ["score"])
@@ -60,3 +61,30 @@ def test_score_without_a_store_creates_it_on_first_use(home, monkeypatch, tmp_pa
     result = runner.invoke(app, ["score", "--target", "rm"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "new" / "a.db").is_file()
+
+
+def test_keys_create_list_revoke_and_audit_export_from_the_command_line(
+    home, monkeypatch, tmp_path
+):
+    import pandas as pd
+
+    monkeypatch.setenv("ATTRITION_DATABASE_URL", f"sqlite:///{tmp_path / 'k.db'}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    made = runner.invoke(
+        app, ["keys", "create", "--role", "branch_head", "--branch", "B001", "--name", "Li"]
+    )
+    assert made.exit_code == 0, made.output
+    key = next(w for w in made.output.split() if w.startswith("atk_"))
+    key_id = key.split("_")[1]
+    listed = runner.invoke(app, ["keys", "list"])
+    assert listed.exit_code == 0 and key_id in listed.output and key not in listed.output
+    bad = runner.invoke(app, ["keys", "create", "--role", "branch_head"])
+    assert bad.exit_code == 1 and "needs its branch" in _said(bad)
+    assert runner.invoke(app, ["keys", "revoke", key_id]).exit_code == 0
+    assert "revoked" in runner.invoke(app, ["keys", "list"]).output
+    out = tmp_path / "audit.csv"
+    exported = runner.invoke(app, ["audit", "export", "--out", str(out)])
+    assert exported.exit_code == 0, exported.output
+    log = pd.read_csv(out)
+    assert list(log["action"]) == ["keys create", "keys revoke"]
+    assert key.split("_", 2)[2] not in out.read_text()
