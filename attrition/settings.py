@@ -2,7 +2,9 @@
 
 ``ATTRITION_HOME`` (default ``./var``): models, scores and, by default, the store's
 SQLite file. ``ATTRITION_DATABASE_URL``: the store on another database (e.g.
-``postgresql+psycopg://user@host/db``).
+``postgresql+psycopg://user@host/db``). ``ATTRITION_BRANCH_HEAD_RM_NAMES``: whether the
+risk API shows a branch head their own RMs' flight risk by name (default: no; RM risk
+is HR-confidential).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ class Settings(BaseSettings):
 
     home: Path = Path("var")
     database_url: str | None = None
+    # the risk API: may a branch head read their own branch's RMs by name (HR's call)?
+    branch_head_rm_names: bool = False
 
     @property
     def store_url(self) -> str:

@@ -19,7 +19,9 @@ from attrition.store.runs import (
     current_run_id,
     list_runs,
     mark_abandoned_runs,
+    read_entity,
     read_run,
+    run_as_of,
     write_run,
 )
 
@@ -30,7 +32,9 @@ __all__ = [
     "list_runs",
     "mark_abandoned_runs",
     "open_store",
+    "read_entity",
     "read_run",
+    "run_as_of",
     "schema_revision",
     "upgrade_store",
     "write_run",

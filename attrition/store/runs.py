@@ -59,8 +59,9 @@ def mark_abandoned_runs(engine: sa.Engine) -> int:
     host = socket.gethostname()
     with engine.begin() as conn:
         running = conn.execute(
-            sa.select(runs.c.run_id, runs.c.writer_host, runs.c.writer_pid, runs.c.started_at)
-            .where(runs.c.status == "running")
+            sa.select(
+                runs.c.run_id, runs.c.writer_host, runs.c.writer_pid, runs.c.started_at
+            ).where(runs.c.status == "running")
         ).all()
         gone = []
         for run_id, writer_host, pid, started in running:
@@ -279,3 +280,37 @@ def _read(conn: sa.Connection, table: sa.Table, run_id: int, order: list[str]) -
         .order_by(*[table.c[c] for c in order])
     )
     return pd.read_sql(query, conn)
+
+
+def read_entity(
+    engine: sa.Engine, run_id: int, entity_type: str, entity_id: str
+) -> ScoringResult | None:
+    """One entity's score, drivers and actions in a run (None when the run has none)."""
+    run_id = int(run_id)
+    tables = (schema.scores, schema.drivers, schema.actions)
+    with engine.connect() as conn:
+        parts = [
+            pd.read_sql(
+                sa.select(*[c for c in t.columns if c.name != "run_id"])
+                .where(t.c.run_id == run_id, t.c.entity_type == entity_type, t.c.id == entity_id)
+                .order_by(*([t.c.rank] if "rank" in t.c else [])),
+                conn,
+            )
+            for t in tables
+        ]
+    scores, drivers, actions = parts
+    if scores.empty:
+        return None
+    value = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
+    drivers["value"] = value.where(value.notna(), drivers["value_text"])
+    actions["remote"] = actions["remote"].astype(bool)
+    return ScoringResult(scores[SCORE_COLUMNS], drivers[DRIVER_COLUMNS], actions[ACTION_COLUMNS])
+
+
+def run_as_of(engine: sa.Engine, run_id: int) -> str:
+    """The as-of month of a run."""
+    runs = schema.scoring_runs
+    with engine.connect() as conn:
+        return str(
+            conn.execute(sa.select(runs.c.as_of).where(runs.c.run_id == int(run_id))).scalar()
+        )

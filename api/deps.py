@@ -1,0 +1,107 @@
+"""What routes depend on: the store, the caller (from the API key) and their scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from api.errors import FORBIDDEN, ApiError
+from attrition.settings import Settings
+from attrition.store.audit import record
+from attrition.store.keys import Caller, check_key
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer atk_<id>_<secret>")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or X-API-Key")
+Reach = Literal["all", "branches", "none"]
+
+
+def get_engine(request: Request) -> sa.Engine:
+    return request.app.state.engine
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+EngineDep = Annotated[sa.Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_caller(
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header: Annotated[str | None, Depends(_header)],
+    engine: EngineDep,
+) -> Caller:
+    """The key's owner; a missing, wrong, expired or revoked key is one and the same 401."""
+    key = bearer.credentials if bearer is not None else header
+    caller = check_key(engine, key) if key else None
+    if caller is None:
+        raise ApiError(401, "unauthorized", "a valid API key is needed (Authorization: Bearer)")
+    return caller
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a caller may see: every route asks this, none checks roles itself.
+
+    hr: every RM, no client; branch_head: their branch's clients (their RMs only when
+    the settings allow names); data_scientist: everything; service: the branches its
+    key names (all without any); admin: keys and the audit log, no risk.
+    """
+
+    caller: Caller
+    branch_head_rm_names: bool = False
+
+    def reach(self, entity_type: str) -> Reach:
+        role = self.caller.role
+        if role == "data_scientist":
+            return "all"
+        if role == "hr":
+            return "all" if entity_type == "rm" else "none"
+        if role == "branch_head":
+            if entity_type == "client" or self.branch_head_rm_names:
+                return "branches"
+            return "none"
+        if role == "service":
+            return "branches" if self.caller.branches else "all"
+        return "none"
+
+    def allows(self, entity_type: str, branch: str | None) -> bool:
+        reach = self.reach(entity_type)
+        if reach == "branches":
+            return branch is not None and branch in self.caller.branches
+        return reach == "all"
+
+    def audit(
+        self,
+        engine: sa.Engine,
+        action: str,
+        entity_type: str,
+        ids: list[str],
+        outcome: str,
+    ) -> None:
+        with engine.begin() as conn:
+            record(
+                conn,
+                action=action,
+                key_id=self.caller.key_id,
+                role=self.caller.role,
+                entity_type=entity_type,
+                entity_ids=ids,
+                outcome=outcome,
+            )
+
+    def refuse(self, engine: sa.Engine, action: str, entity_type: str, ids: list[str]) -> None:
+        self.audit(engine, action, entity_type, ids, "forbidden")
+        raise FORBIDDEN
+
+
+def get_scope(caller: Annotated[Caller, Depends(get_caller)], settings: SettingsDep) -> Scope:
+    return Scope(caller, settings.branch_head_rm_names)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -1,0 +1,43 @@
+"""The app factory: ``create_app()`` reads the settings and opens the store at start-up.
+
+The app refuses to start on a store whose schema is not the one this version needs
+(the error names `attrition db upgrade`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.routes import health, risk
+from attrition.settings import Settings, load_settings
+from attrition.store import open_store
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The risk API over the store named by ``settings`` (the environment's by default)."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = open_store(settings.store_url)
+        app.state.engine, app.state.settings = engine, settings
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="attrition risk API",
+        description="Client outflow and RM flight risk, with drivers and actions; "
+        "every caller sees only their scope.",
+        version="1",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    app.include_router(health.router)
+    app.include_router(risk.router)
+    return app

@@ -1,0 +1,90 @@
+"""One client's or RM's risk in the current (or an earlier) scoring run."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Path, Query
+
+from api.deps import EngineDep, Scope, ScopeDep
+from api.errors import ApiError
+from api.schemas import Error, Risk
+from attrition.store import current_run_id, read_entity, run_as_of
+
+router = APIRouter(prefix="/v1", tags=["risk"])
+EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+Month = Annotated[
+    str | None,
+    Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM: the run at that month"),
+]
+ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}}
+
+
+def _plain(value: object) -> object:
+    """A JSON value: missing numbers (None or NaN) are null."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _number(value: object) -> float | None:
+    plain = _plain(value)
+    return None if plain is None else float(plain)  # type: ignore[arg-type]
+
+
+def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None) -> Risk:
+    action = f"GET /v1/{entity}s/{{id}}/risk"
+    if scope.reach(entity) == "none":
+        scope.refuse(engine, action, entity, [entity_id])
+    run_id = current_run_id(engine, entity=entity, as_of=as_of)
+    found = read_entity(engine, run_id, entity, entity_id) if run_id is not None else None
+    branch = None if found is None else found.scores["branch_id"].iloc[0]
+    if found is None and scope.reach(entity) == "branches":
+        # unknown to us is out of scope too: the same 403 whether it exists or not
+        scope.refuse(engine, action, entity, [entity_id])
+    if found is not None and not scope.allows(entity, branch):
+        scope.refuse(engine, action, entity, [entity_id])
+    if found is None:
+        scope.audit(engine, action, entity, [entity_id], "not found")
+        raise ApiError(404, "not_found", f"no {entity} {entity_id} in the scoring run")
+    scope.audit(engine, action, entity, [entity_id], "ok")
+    row = found.scores.iloc[0]
+    return Risk(
+        id=row["id"],
+        entity_type=entity,
+        as_of=run_as_of(engine, run_id),
+        run_id=run_id,
+        model=row["model"],
+        model_version=int(row["model_version"]),
+        risk={str(m): _number(row[f"risk_{m}m"]) for m in range(1, 13)},
+        tier=row["tier"],
+        value_at_risk=_number(row["value_at_risk"]),
+        model_warning=row["model_warning"],
+        branch_id=branch,
+        drivers=[{k: _plain(v) for k, v in d.items()} for d in found.drivers.to_dict("records")],
+        actions=found.actions.to_dict("records"),
+    )
+
+
+@router.get("/clients/{client_id}/risk", response_model=Risk, responses=ERRORS)
+def client_risk(
+    scope: ScopeDep,
+    engine: EngineDep,
+    client_id: EntityId,
+    as_of: Month = None,
+) -> Risk:
+    """A client's risk curve (1-12 months), tier, value at risk, drivers and actions."""
+    return _risk(engine, scope, "client", client_id, as_of)
+
+
+@router.get("/rms/{rm_id}/risk", response_model=Risk, responses=ERRORS)
+def rm_risk(
+    scope: ScopeDep,
+    engine: EngineDep,
+    rm_id: EntityId,
+    as_of: Month = None,
+) -> Risk:
+    """An RM's flight risk (HR-confidential; every read is audited)."""
+    return _risk(engine, scope, "rm", rm_id, as_of)

@@ -1,0 +1,185 @@
+"""Who sees what through the risk API: one table of role x endpoint x case drives it.
+
+Cases: an entity in the caller's scope, one out of it, and one that does not exist.
+Out of scope and nonexistent look the same (403, same body) wherever the caller's
+reach is by branch; 404 only inside a scope that covers everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from attrition.results import ScoringResult
+from attrition.settings import Settings
+from attrition.store import open_store, upgrade_store, write_run
+from attrition.store.audit import export_audit
+from attrition.store.keys import create_key, revoke_key
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def _run() -> ScoringResult:
+    """Two clients and two RMs, one of each in branches B001 and B002."""
+    ids = ["C1", "C2", "R1", "R2"]
+    kinds = ["client", "client", "rm", "rm"]
+    scores = pd.DataFrame(
+        {
+            "id": ids,
+            "entity_type": kinds,
+            "as_of": "2026-09",
+            "model": ["client_outflow"] * 2 + ["rm_resignation"] * 2,
+            "model_version": 1,
+            **{f"risk_{m}m": np.full(4, 0.01 * m) for m in range(1, 13)},
+            "tier": "high",
+            "value_at_risk": [5e6, 1e5, np.nan, 2e5],
+            "model_warning": None,
+            "branch_id": ["B001", "B002", "B001", "B002"],
+            "rm_id": ["R1", "R2", None, None],
+            "segment": ["private", "mass", None, None],
+            "aum": [1.4e8, 2e6, np.nan, np.nan],
+            "grade": [None, None, "senior", "junior"],
+            "book_size": [np.nan, np.nan, 300.0, 250.0],
+            "book_aum": [np.nan, np.nan, 4e8, 1e8],
+        }
+    )
+    drivers = pd.DataFrame(
+        {
+            "id": ids,
+            "entity_type": kinds,
+            "rank": 1,
+            "feature": ["maturing_share_1m"] * 2 + ["workload"] * 2,
+            "value": [0.57, None, 1.3, 1.1],
+            "contribution": 0.05,
+            "direction": "up",
+            "label_en": "l",
+            "label_zh": "标",
+            "text_en": "t",
+            "text_zh": "文",
+        }
+    )
+    actions = pd.DataFrame(
+        {
+            "id": ids,
+            "entity_type": kinds,
+            "rank": 1,
+            "action_id": "a",
+            "priority": 1,
+            "effect": 0.3,
+            "en": "Call",
+            "zh": "致电",
+            "because": None,
+            "remote": False,
+        }
+    )
+    return ScoringResult(scores, drivers, actions)
+
+
+@pytest.fixture(params=BACKENDS)
+def api(request, tmp_path):
+    url = (
+        f"sqlite:///{tmp_path / 'attrition.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    upgrade_store(url)
+    engine = open_store(url)
+    write_run(engine, _run(), entities=("rm", "client"))
+    keys = {
+        "hr": create_key(engine, role="hr")[0],
+        "branch_head": create_key(engine, role="branch_head", branches=("B001",))[0],
+        "data_scientist": create_key(engine, role="data_scientist")[0],
+        "service": create_key(engine, role="service", branches=("B001",))[0],
+        "admin": create_key(engine, role="admin")[0],
+    }
+    settings = Settings(home=tmp_path, database_url=url)
+    with TestClient(create_app(settings)) as client:
+        yield client, keys, engine
+    engine.dispose()
+
+
+# role -> endpoint -> (in scope, out of scope, nonexistent)
+ACCESS = {
+    "hr": {"clients": (403, 403, 403), "rms": (200, 200, 404)},
+    "branch_head": {"clients": (200, 403, 403), "rms": (403, 403, 403)},
+    "data_scientist": {"clients": (200, 200, 404), "rms": (200, 200, 404)},
+    "service": {"clients": (200, 403, 403), "rms": (200, 403, 403)},
+    "admin": {"clients": (403, 403, 403), "rms": (403, 403, 403)},
+}
+IDS = {"clients": ("C1", "C2", "C9"), "rms": ("R1", "R2", "R9")}
+
+
+@pytest.mark.parametrize("role", list(ACCESS))
+@pytest.mark.parametrize("endpoint", ["clients", "rms"])
+def test_each_role_sees_only_its_scope_and_out_of_scope_looks_like_nonexistent(api, role, endpoint):
+    client, keys, _ = api
+    headers = {"Authorization": f"Bearer {keys[role]}"}
+    bodies = {}
+    for case, entity_id, want in zip(
+        ("in", "out", "none"), IDS[endpoint], ACCESS[role][endpoint], strict=True
+    ):
+        response = client.get(f"/v1/{endpoint}/{entity_id}/risk", headers=headers)
+        assert response.status_code == want, (role, endpoint, case, response.json())
+        bodies[case] = response.json()
+        if want == 200:
+            body = response.json()
+            assert body["id"] == entity_id and body["run_id"] == 1 and body["as_of"] == "2026-09"
+            assert body["risk"]["3"] == pytest.approx(0.03) and body["drivers"][0]["rank"] == 1
+    forbidden = [bodies[c] for c in bodies if bodies[c].get("code") == "forbidden"]
+    assert all(b == forbidden[0] for b in forbidden)  # no id probing
+
+
+def test_missing_wrong_expired_and_revoked_keys_are_401_with_one_shape(api):
+    client, keys, engine = api
+    for headers in (
+        {},
+        {"Authorization": "Bearer atk_nope_nope"},
+        {"X-API-Key": keys["hr"][:-2] + "xx"},
+    ):
+        response = client.get("/v1/rms/R1/risk", headers=headers)
+        assert response.status_code == 401
+        assert set(response.json()) == {"code", "message", "details"}
+    assert client.get("/v1/rms/R1/risk", headers={"X-API-Key": keys["hr"]}).status_code == 200
+    revoke_key(engine, keys["hr"].split("_")[1])
+    assert client.get("/v1/rms/R1/risk", headers={"X-API-Key": keys["hr"]}).status_code == 401
+
+
+def test_every_read_of_an_rms_risk_is_one_audit_row_without_names(api):
+    client, keys, engine = api
+    client.get("/v1/rms/R1/risk", headers={"X-API-Key": keys["hr"]})
+    client.get("/v1/rms/R1/risk", headers={"X-API-Key": keys["branch_head"]})
+    reads = export_audit(engine)
+    reads = reads[reads["action"] == "GET /v1/rms/{id}/risk"]
+    assert list(reads["outcome"]) == ["ok", "forbidden"]
+    assert list(reads["role"]) == ["hr", "branch_head"] and (reads["entity_ids"] == "R1").all()
+
+
+def test_malformed_ids_and_months_are_named_and_health_is_reported(api):
+    client, keys, _ = api
+    headers = {"X-API-Key": keys["data_scientist"]}
+    bad = client.get("/v1/clients/C1/risk?as_of=2026-13", headers=headers)
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_request"
+    assert any("as_of" in k for k in bad.json()["details"])
+    assert client.get("/v1/clients/bad%20id/risk", headers=headers).status_code == 422
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json()["status"] == "ready"
+    earlier = client.get("/v1/clients/C1/risk?as_of=2026-08", headers=headers)
+    assert earlier.status_code == 404
+
+
+def test_the_app_refuses_to_start_on_an_old_schema(tmp_path):
+    from attrition.store import StoreError
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade_store(url)
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '0001'"))
+    engine.dispose()
+    app = create_app(Settings(home=tmp_path, database_url=url))
+    with pytest.raises(StoreError, match="attrition db upgrade"), TestClient(app):
+        pass
