@@ -185,3 +185,26 @@ def audit_export(
     except AttritionError as exc:
         raise _fail(exc) from exc
     console.print(f"Wrote {len(log):,} audit rows to {out}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+) -> None:
+    """Start the risk API over the store (refused when its schema is not current).
+
+    Callers authenticate with `Authorization: Bearer <key>` from `attrition keys create`;
+    the OpenAPI schema is at /docs.
+    """
+    import uvicorn
+
+    from attrition.settings import load_settings
+    from attrition.store import open_store
+
+    try:  # refuse before binding the port
+        open_store(load_settings().store_url).dispose()
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
