@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -24,6 +24,7 @@ from attrition.errors import AttritionError
 if TYPE_CHECKING:
     from attrition.config import TrainConfig
     from attrition.playbook import Playbook
+    from attrition.results import ScoringResult
 
 DEMO_MODELS = ("rm_resignation", "client_outflow")
 
@@ -168,6 +169,7 @@ def demo(
 
         engine = open_store(demo_store_url(out), create=True)
         run_id = write_run(engine, scores, entities=("rm", "client"))
+        keys = _demo_keys(engine, scores)
         engine.dispose()
         out_console.print(_top_at_risk(scores, book))
         _print_notes(scores)
@@ -185,6 +187,42 @@ def demo(
     store = describe_source(demo_store_url(out))
     where.add_row("scores", f"{scores_path}\nthe store ({store}), run {run_id}")
     out_console.print(where)
+    _print_api_howto(out, keys)
     console.print(
         f"Demo finished in {time.perf_counter() - t0:.0f}s ({pd.Timestamp.now():%Y-%m-%d %H:%M})."
     )
+
+
+def _demo_keys(engine: Any, result: ScoringResult) -> dict[str, tuple[str, str]]:
+    """Two API keys to try the risk API with: the head of the branch with the largest
+    client value at risk (and that branch's top client), and HR (and the riskiest RM)."""
+    from attrition.store.keys import create_key
+
+    scores = result.scores
+    clients = scores[scores["entity_type"] == "client"]
+    top = clients.loc[clients["value_at_risk"].idxmax()]
+    rms = scores[scores["entity_type"] == "rm"]
+    rm = rms.loc[rms["risk_3m"].idxmax()]
+    head, _ = create_key(
+        engine, role="branch_head", branches=(top["branch_id"],), name="demo branch head"
+    )
+    hr, _ = create_key(engine, role="hr", name="demo HR")
+    return {
+        f"branch head of {top['branch_id']}": (head, f"/v1/clients/{top['id']}/risk"),
+        "HR": (hr, f"/v1/rms/{rm['id']}/risk"),
+    }
+
+
+def _print_api_howto(out: Path, keys: dict[str, tuple[str, str]]) -> None:
+    console.rule("Try the risk API")
+    console.print(
+        "Keys (shown this once; `attrition keys list` lists them, `keys revoke` ends them):"
+    )
+    for who, (key, _path) in keys.items():
+        out_console.print(f"  {who}: {key}", soft_wrap=True)
+    out_console.print(f"\n  ATTRITION_HOME={out} attrition serve", soft_wrap=True)
+    for key, path in keys.values():
+        out_console.print(
+            f'  curl -H "Authorization: Bearer {key}" http://127.0.0.1:8000{path}',
+            soft_wrap=True,
+        )
