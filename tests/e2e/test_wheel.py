@@ -4,6 +4,7 @@ folder, finds its playbook, feature specs and configs as package data."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -24,10 +25,14 @@ def test_a_wheel_installed_in_a_fresh_venv_scores_from_another_folder(tmp_path):
     from attrition.pipeline.train import train
     from attrition.synthetic import GeneratorConfig, generate_bank
 
+    # build from a copy: a build writes build/ and *.egg-info beside the sources
+    source = tmp_path / "source"
+    skip = (".git", ".venv", "var", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*skip))
     dist = tmp_path / "dist"
     _run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(dist), str(ROOT)],
+         "-w", str(dist), str(source)],
         cwd=tmp_path,
     )
     (wheel,) = dist.glob("attrition-*.whl")

@@ -1,1 +1,0 @@
-"""FastAPI risk service: auth, roles, branch scoping, audit."""

@@ -1,1 +1,0 @@
-"""Generic time-to-event models and metrics. Knows nothing about banks."""
