@@ -48,16 +48,24 @@ sa.Index("ix_scoring_runs_status_as_of", scoring_runs.c.status, scoring_runs.c.a
 
 
 
-def _run_fk() -> sa.ForeignKey:
-    return sa.ForeignKey("scoring_runs.run_id", ondelete="CASCADE")
+def _entity_key() -> list[sa.Column]:
+    """A row of a run's entity: run, population and id (fresh columns per table)."""
+    return [
+        sa.Column(
+            "run_id",
+            sa.Integer,
+            sa.ForeignKey("scoring_runs.run_id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("entity_type", sa.String(8), primary_key=True),
+        sa.Column("id", sa.String(64), primary_key=True),
+    ]
 
 
 scores = sa.Table(
     "scores",
     metadata,
-    sa.Column("run_id", sa.Integer, _run_fk(), primary_key=True),
-    sa.Column("entity_type", sa.String(8), primary_key=True),
-    sa.Column("id", sa.String(64), primary_key=True),
+    *_entity_key(),
     sa.Column("as_of", sa.String(7), nullable=False),
     sa.Column("model", sa.String(64), nullable=False),
     sa.Column("model_version", sa.Integer, nullable=False),
@@ -85,9 +93,7 @@ sa.Index(
 drivers = sa.Table(
     "drivers",
     metadata,
-    sa.Column("run_id", sa.Integer, _run_fk(), primary_key=True),
-    sa.Column("entity_type", sa.String(8), primary_key=True),
-    sa.Column("id", sa.String(64), primary_key=True),
+    *_entity_key(),
     sa.Column("rank", sa.Integer, primary_key=True),
     sa.Column("feature", sa.String(128), nullable=False),
     sa.Column("value_num", sa.Float),
@@ -103,9 +109,7 @@ drivers = sa.Table(
 actions = sa.Table(
     "actions",
     metadata,
-    sa.Column("run_id", sa.Integer, _run_fk(), primary_key=True),
-    sa.Column("entity_type", sa.String(8), primary_key=True),
-    sa.Column("id", sa.String(64), primary_key=True),
+    *_entity_key(),
     sa.Column("rank", sa.Integer, primary_key=True),
     sa.Column("action_id", sa.String(64), nullable=False),
     sa.Column("priority", sa.Integer, nullable=False),

@@ -242,3 +242,17 @@ def test_the_schema_revision_is_the_head_after_upgrade(url):
     engine = open_store(url)
     assert schema_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_the_migrations_build_exactly_the_schema_the_code_uses(url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from attrition.store.schema import metadata
+
+    upgrade_store(url)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    engine.dispose()
+    assert diff == []
