@@ -218,7 +218,7 @@ class Playbook(_Frozen):
         ----------
         entity : {"client", "rm"}
         drivers : iterable of mappings with ``feature``, ``value``, ``contribution``
-            The entity's drivers (e.g. ``drivers_json`` items).
+            The entity's drivers (rows of a ``ScoringResult.drivers`` table).
         tier : {"high", "medium", "low"}
         aum : float, optional
             The client's AUM, for rules with ``max_aum`` (which never fire without it).
