@@ -70,6 +70,17 @@ class Scope:
             return "branches" if self.caller.branches else "all"
         return "none"
 
+    def summary_reach(self) -> Reach:
+        """Counts and sums by tier (no names): HR and branch heads too."""
+        role = self.caller.role
+        if role in ("data_scientist", "hr") or (role == "service" and not self.caller.branches):
+            return "all"
+        return "branches" if role in ("branch_head", "service") else "none"
+
+    def summarises(self, branch: str) -> bool:
+        reach = self.summary_reach()
+        return reach == "all" or (reach == "branches" and branch in self.caller.branches)
+
     def allows(self, entity_type: str, branch: str | None) -> bool:
         reach = self.reach(entity_type)
         if reach == "branches":

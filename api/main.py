@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import health, risk
+from api.routes import branches, health, risk
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
 
@@ -40,4 +40,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(health.router)
     app.include_router(risk.router)
+    app.include_router(branches.router)
     return app

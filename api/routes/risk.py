@@ -11,6 +11,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import EngineDep, Scope, ScopeDep
 from api.errors import ApiError
 from api.schemas import Error, Risk
+from attrition.results import ScoringResult
 from attrition.store import current_run_id, read_entity, run_as_of
 
 router = APIRouter(prefix="/v1", tags=["risk"])
@@ -50,11 +51,20 @@ def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: s
         scope.audit(engine, action, entity, [entity_id], "not found")
         raise ApiError(404, "not_found", f"no {entity} {entity_id} in the scoring run")
     scope.audit(engine, action, entity, [entity_id], "ok")
-    row = found.scores.iloc[0]
+    return to_risk(found, 0, run_id, run_as_of(engine, run_id))
+
+
+def to_risk(found: ScoringResult, i: int, run_id: int, as_of: str) -> Risk:
+    """Row ``i`` of a result, with its own drivers and actions, as the API shows it."""
+    row = found.scores.iloc[i]
+    key = (found.drivers["id"] == row["id"]) & (found.drivers["entity_type"] == row["entity_type"])
+    drivers = found.drivers[key]
+    key = (found.actions["id"] == row["id"]) & (found.actions["entity_type"] == row["entity_type"])
+    actions = found.actions[key]
     return Risk(
         id=row["id"],
-        entity_type=entity,
-        as_of=run_as_of(engine, run_id),
+        entity_type=row["entity_type"],
+        as_of=as_of,
         run_id=run_id,
         model=row["model"],
         model_version=int(row["model_version"]),
@@ -62,9 +72,9 @@ def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: s
         tier=row["tier"],
         value_at_risk=_number(row["value_at_risk"]),
         model_warning=row["model_warning"],
-        branch_id=branch,
-        drivers=[{k: _plain(v) for k, v in d.items()} for d in found.drivers.to_dict("records")],
-        actions=found.actions.to_dict("records"),
+        branch_id=row["branch_id"],
+        drivers=[{k: _plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
+        actions=actions.to_dict("records"),
     )
 
 

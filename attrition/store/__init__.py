@@ -16,6 +16,8 @@ from attrition.store.engine import (
     upgrade_store,
 )
 from attrition.store.runs import (
+    branch_page,
+    branch_summary,
     current_run_id,
     list_runs,
     mark_abandoned_runs,
@@ -27,6 +29,8 @@ from attrition.store.runs import (
 
 __all__ = [
     "StoreError",
+    "branch_page",
+    "branch_summary",
     "current_run_id",
     "default_store_url",
     "list_runs",

@@ -314,3 +314,71 @@ def run_as_of(engine: sa.Engine, run_id: int) -> str:
         return str(
             conn.execute(sa.select(runs.c.as_of).where(runs.c.run_id == int(run_id))).scalar()
         )
+
+
+def branch_page(
+    engine: sa.Engine,
+    run_id: int,
+    branch_id: str,
+    entity_type: str,
+    *,
+    tier: str | None = None,
+    limit: int = 50,
+    after: tuple[float, str] | None = None,
+) -> ScoringResult:
+    """One page of a branch's at-risk list: largest value at risk first (unknown
+    last), then by id; ``after`` is the (value, id) of the previous page's last row, so
+    pages stay consistent however deep (keyset pagination, no OFFSET)."""
+    t = schema.scores
+    value = sa.func.coalesce(t.c.value_at_risk, -1.0)
+    query = sa.select(*[c for c in t.columns if c.name != "run_id"]).where(
+        t.c.run_id == int(run_id), t.c.branch_id == branch_id, t.c.entity_type == entity_type
+    )
+    if tier is not None:
+        query = query.where(t.c.tier == tier)
+    if after is not None:
+        last_value, last_id = after
+        query = query.where(
+            sa.or_(value < last_value, sa.and_(value == last_value, t.c.id > last_id))
+        )
+    query = query.order_by(value.desc(), t.c.id).limit(limit)
+    with engine.connect() as conn:
+        scores = pd.read_sql(query, conn)
+        ids = scores["id"].tolist()
+        parts = []
+        for table in (schema.drivers, schema.actions):
+            parts.append(
+                pd.read_sql(
+                    sa.select(*[c for c in table.columns if c.name != "run_id"])
+                    .where(
+                        table.c.run_id == int(run_id),
+                        table.c.entity_type == entity_type,
+                        table.c.id.in_(ids),
+                    )
+                    .order_by(table.c.id, table.c.rank),
+                    conn,
+                )
+            )
+    drivers, actions = parts
+    value_col = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
+    drivers["value"] = value_col.where(value_col.notna(), drivers["value_text"])
+    actions["remote"] = actions["remote"].astype(bool)
+    return ScoringResult(scores[SCORE_COLUMNS], drivers[DRIVER_COLUMNS], actions[ACTION_COLUMNS])
+
+
+def branch_summary(engine: sa.Engine, run_id: int, branch_id: str) -> pd.DataFrame:
+    """Per population and tier: entities, AUM and value at risk (unknown stays null)."""
+    t = schema.scores
+    query = (
+        sa.select(
+            t.c.entity_type,
+            t.c.tier,
+            sa.func.count().label("entities"),
+            sa.func.sum(t.c.aum).label("aum"),
+            sa.func.sum(t.c.value_at_risk).label("value_at_risk"),
+        )
+        .where(t.c.run_id == int(run_id), t.c.branch_id == branch_id)
+        .group_by(t.c.entity_type, t.c.tier)
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)
