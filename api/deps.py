@@ -70,6 +70,10 @@ class Scope:
             return "branches" if self.caller.branches else "all"
         return "none"
 
+    def reads_models(self) -> bool:
+        """The model registry and holdout metrics: data scientists only."""
+        return self.caller.role == "data_scientist"
+
     def summary_reach(self) -> Reach:
         """Counts and sums by tier (no names): HR and branch heads too."""
         role = self.caller.role
