@@ -20,11 +20,10 @@ from attrition.store import open_store
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The risk API over the store named by ``settings`` (the environment's by default)."""
     settings = settings or load_settings()
+    engine = open_store(settings.store_url)  # an old schema: no app at all
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = open_store(settings.store_url)
-        app.state.engine, app.state.settings = engine, settings
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
@@ -37,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
+    app.state.engine, app.state.settings = engine, settings
     errors.install(app)
     app.include_router(health.router)
     app.include_router(risk.router)

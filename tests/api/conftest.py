@@ -9,8 +9,9 @@ import pytest
 from attrition.results import ScoringResult
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def scored_run() -> ScoringResult:
+    """Shared by the tests: treat as read-only."""
     return _run()
 
 
