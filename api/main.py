@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors
-from api.routes import branches, health, models, risk
+from api.routes import branches, health, models, plans, risk
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
 
@@ -42,4 +42,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(risk.router)
     app.include_router(branches.router)
     app.include_router(models.router)
+    app.include_router(plans.router)
     return app

@@ -58,20 +58,30 @@ def plan(
         out = check_output_file(
             out or home / "plans" / f"plan_{as_of}.parquet", example="plan.parquet"
         )
-        scored = _scores_to_plan(scores, as_of)
+        scored, run_id = _scores_to_plan(scores, as_of)
         book = load_playbook(playbook)
         with data_warnings(), console.status("Loading data"):
             data = load_bank(source or _training_source(home, "client_outflow"))
         result = contact_plan(scored, data, book)
-        written = write_parquet(result, out)
+        written = str(write_parquet(result, out))
+        if run_id is not None:  # planned from the store: the plan goes back beside its run
+            from attrition.settings import load_settings
+            from attrition.store import open_store
+            from attrition.store.plans import write_plan
+
+            engine = open_store(load_settings().store_url)
+            write_plan(engine, run_id, result)
+            engine.dispose()
+            written += f" and the store (run {run_id})"
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     _print_plan(result, book, as_of)
     console.print(f"Wrote {len(result):,} contacts to {written}")
 
 
-def _scores_to_plan(path: Path | None, as_of: str) -> ScoringResult:
-    """The scores a plan starts from: a scores file, or the store's current run."""
+def _scores_to_plan(path: Path | None, as_of: str) -> tuple[ScoringResult, int | None]:
+    """The scores a plan starts from: a scores file, or the store's current run (and
+    its id)."""
     import pandas as pd
 
     from attrition.results import ScoringResult
@@ -82,7 +92,7 @@ def _scores_to_plan(path: Path | None, as_of: str) -> ScoringResult:
         frame = pd.read_parquet(path)
         if len(frame) and frame["as_of"].iloc[0] != as_of:
             raise ValueError(f"{path} holds scores at {frame['as_of'].iloc[0]}, not {as_of}")
-        return ScoringResult.from_export(frame)
+        return ScoringResult.from_export(frame), None
     from attrition.settings import load_settings
     from attrition.store import current_run_id, open_store, read_run
     from attrition.store.engine import NoStoreError
@@ -101,7 +111,7 @@ def _scores_to_plan(path: Path | None, as_of: str) -> ScoringResult:
                 f"the store holds no complete run of clients at {as_of}; run "
                 f"`attrition score --as-of {as_of}` first or pass --scores"
             )
-        return read_run(engine, run_id)
+        return read_run(engine, run_id), run_id
     finally:
         engine.dispose()
 

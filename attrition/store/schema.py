@@ -152,3 +152,32 @@ audit_log = sa.Table(
     sa.Column("outcome", sa.String(32), nullable=False),
 )
 sa.Index("ix_audit_log_at", audit_log.c.at)
+
+# the weekly contact plan made from a run (replaced whole when planned again)
+contact_plans = sa.Table(
+    "contact_plans",
+    metadata,
+    sa.Column(
+        "run_id",
+        sa.Integer,
+        sa.ForeignKey("scoring_runs.run_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("assignee", sa.String(64), nullable=False),
+    sa.Column("rm_id", sa.String(64)),
+    sa.Column("branch_id", sa.String(64)),
+    sa.Column("order", sa.Integer, nullable=False),
+    sa.Column("tier", sa.String(8), nullable=False),
+    sa.Column("aum", sa.Float),
+    sa.Column("risk", sa.Float),
+    sa.Column("value_at_risk", sa.Float),
+    sa.Column("action_id", sa.String(64), nullable=False),
+    sa.Column("action_en", sa.Text, nullable=False),
+    sa.Column("action_zh", sa.Text, nullable=False),
+    sa.Column("because", sa.String(128)),
+    sa.Column("effect", sa.Float, nullable=False),
+    sa.Column("effect_source", sa.String(16), nullable=False),
+    sa.Column("expected_retained", sa.Float),
+)
+sa.Index("ix_contact_plans_assignee", contact_plans.c.run_id, contact_plans.c.assignee)

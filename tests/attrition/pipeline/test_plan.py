@@ -130,6 +130,13 @@ def test_attrition_plan_reads_the_current_run_from_the_store_or_a_scores_file(
     written = pd.read_parquet(out)
     per_rm = written[~written["assignee"].isin(NOT_RMS)].groupby("assignee").size()
     assert (per_rm <= 25).all() and "Contact plan" in result.output
+    # planned from the store: the plan is stored beside its run
+    from attrition.store.plans import read_plan
+
+    engine = open_store(store)
+    stored = read_plan(engine, 1)
+    engine.dispose()
+    assert sorted(stored["client_id"]) == sorted(written["client_id"])
     # the same plan from the scores written to a file
     path = write_parquet(scores, tmp_path / "scores.parquet")
     from_file = tmp_path / "from_file.parquet"
