@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, metrics
 from api.routes import branches, health, models, plans, risk
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine, app.state.settings = engine, settings
     errors.install(app)
+    metrics.install(app)
     app.include_router(health.router)
     app.include_router(risk.router)
     app.include_router(branches.router)

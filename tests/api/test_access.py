@@ -123,3 +123,15 @@ def test_the_app_refuses_to_start_on_an_old_schema(tmp_path):
     engine.dispose()
     with pytest.raises(StoreError, match="attrition db upgrade"):
         create_app(Settings(home=tmp_path, database_url=url))
+
+
+def test_metrics_count_requests_by_route_template_without_ids(api):
+    client, keys, _ = api
+    headers = {"X-API-Key": keys["data_scientist"]}
+    client.get("/v1/clients/C1/risk", headers=headers)
+    client.get("/v1/clients/C9/risk", headers=headers)
+    text = client.get("/metrics").text
+    route = 'route="/v1/clients/{client_id}/risk"'
+    assert f'attrition_api_requests_total{{method="GET",{route},status="200"}} 1.0' in text
+    assert f'attrition_api_requests_total{{method="GET",{route},status="404"}} 1.0' in text
+    assert "C1" not in text and "C9" not in text
