@@ -30,6 +30,7 @@ that shape at ``batch_size=256`` on the same cores.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Iterable, Sequence
@@ -74,6 +75,8 @@ from survival.training import (
     start_at_pooled_hazard,
     train_hazard_net,
 )
+
+log = logging.getLogger(__name__)
 
 # entities per forward pass when predicting: on 2 CPU cores (36 months x 40 features,
 # hidden 64) 1,024 scored ~33k entities/s, 8,192 ~21k/s (a chunk's activations then
@@ -421,9 +424,13 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
         self.device_ = str(device)
         self.max_duration_ = float(t.max())
         if self.verbose:
-            print(
-                f"{type(self).__name__}: kept epoch {self.best_epoch_} of {self.n_epochs_} "
-                f"({time.perf_counter() - started:.1f} s, {train.size} training rows)"
+            log.info(
+                "%s: kept epoch %s of %s (%.1f s, %s training rows)",
+                type(self).__name__,
+                self.best_epoch_,
+                self.n_epochs_,
+                time.perf_counter() - started,
+                train.size,
             )
         return self
 
@@ -463,9 +470,13 @@ class GRUHazardSurvival(SurvivalMixin, BaseEstimator):
 
     def _report(self, record: dict[str, Any]) -> None:
         shown = "-" if record["val_loss"] is None else f"{record['val_loss']:.5f}"
-        print(
-            f"epoch {record['epoch']:4d}/{self.max_epochs}  train_loss "
-            f"{record['train_loss']:.5f}  val_loss {shown}  {record['seconds']:.1f} s"
+        log.info(
+            "epoch %4d/%s  train_loss %.5f  val_loss %s  %.1f s",
+            record["epoch"],
+            self.max_epochs,
+            record["train_loss"],
+            shown,
+            record["seconds"],
         )
 
     # ------------------------------------------------------------------ predict

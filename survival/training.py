@@ -18,6 +18,7 @@ two fits with one seed on one device are identical.
 from __future__ import annotations
 
 import io
+import logging
 import math
 import re
 import time
@@ -40,6 +41,8 @@ from survival.base import (
     Options,
 )
 from survival.losses import _nll_per_row
+
+log = logging.getLogger(__name__)
 
 
 def is_widths(value: Any) -> bool:
@@ -177,7 +180,7 @@ def train_hazard_net(
     seed : int
         Seeds the shuffling generator.
     echo : bool, default False
-        Print one line per epoch.
+        Log one line per epoch (logger ``survival.training``, level INFO).
     on_epoch : callable, optional
         Called after every epoch with its history record plus ``seconds`` (since the
         start of training), e.g. to show progress.
@@ -216,7 +219,7 @@ def train_hazard_net(
         history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss})
         if echo:
             shown = "-" if val_loss is None else f"{val_loss:.5f}"
-            print(f"epoch {epoch:4d}  train_loss {train_loss:.5f}  val_loss {shown}")
+            log.info("epoch %4d  train_loss %.5f  val_loss %s", epoch, train_loss, shown)
         if on_epoch is not None:
             on_epoch({**history[-1], "seconds": time.perf_counter() - started})
         if val_loss is None:

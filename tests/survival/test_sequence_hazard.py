@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -289,12 +291,17 @@ def test_bad_hyperparameters_are_rejected_at_fit(params, match, train_seq):
         GRUHazardSurvival(**params).fit(train_seq)
 
 
-def test_progress_prints_one_line_per_epoch(train_seq, capsys):
-    model = GRUHazardSurvival(**{**SMALL, "max_epochs": 3, "patience": None}, progress=True)
-    model.fit(train_seq)
-    lines = capsys.readouterr().out.strip().splitlines()
-    assert len(lines) == 3
+def test_progress_logs_one_line_per_epoch_and_prints_nothing(train_seq, capsys, caplog):
+    model = GRUHazardSurvival(
+        **{**SMALL, "max_epochs": 3, "patience": None}, progress=True, verbose=True
+    )
+    with caplog.at_level(logging.INFO, logger="survival.sequence_hazard"):
+        model.fit(train_seq)
+    lines = [r.getMessage() for r in caplog.records if r.name == "survival.sequence_hazard"]
+    assert len(lines) == 4  # three epochs, then the epoch kept
     assert lines[0].startswith("epoch    1/3  train_loss")
+    assert lines[-1].startswith("GRUHazardSurvival: kept epoch")
+    assert capsys.readouterr().out == ""  # library code logs, never prints
 
 
 def test_a_plain_table_fits_as_static_features(frame_factory):
