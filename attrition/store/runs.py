@@ -247,64 +247,32 @@ def read_run(engine: sa.Engine, run_id: int) -> ScoringResult:
             raise StoreError(f"there is no scoring run {run_id}")
         if row.status != "complete":
             raise StoreError(f"scoring run {run_id} is {row.status}, not complete")
-        scores = _read(conn, schema.scores, run_id, ["entity_type", "id"])
-        drivers = _read(conn, schema.drivers, run_id, ["entity_type", "id", "rank"])
-        actions = _read(conn, schema.actions, run_id, ["entity_type", "id", "rank"])
-    scores = _rms_first(scores, ["entity_type", "id"])
-    drivers = _rms_first(drivers, ["entity_type", "id", "rank"])
-    actions = _rms_first(actions, ["entity_type", "id", "rank"])
-    value = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
-    drivers["value"] = value.where(value.notna(), drivers["value_text"])
-    actions["remote"] = actions["remote"].astype(bool)
-    notes = tuple((row.notes or "").splitlines())
-    return ScoringResult(
-        scores[SCORE_COLUMNS],
-        drivers[DRIVER_COLUMNS],
-        actions[ACTION_COLUMNS],
-        notes,
+        t = schema.scores
+        scores = pd.read_sql(_select(t).where(t.c.run_id == run_id), conn)
+        drivers, actions = _details(conn, run_id)
+    return _result(
+        _rms_first(scores, ["entity_type", "id"]),
+        _rms_first(drivers, ["entity_type", "id", "rank"]),
+        _rms_first(actions, ["entity_type", "id", "rank"]),
+        tuple((row.notes or "").splitlines()),
     )
-
-
-def _rms_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """RMs before clients, as scoring returns them."""
-    order = {"rm": 0, "client": 1}
-    return frame.sort_values(
-        keys, key=lambda c: c.map(order) if c.name == "entity_type" else c, kind="stable"
-    ).reset_index(drop=True)
-
-
-def _read(conn: sa.Connection, table: sa.Table, run_id: int, order: list[str]) -> pd.DataFrame:
-    query = (
-        sa.select(*[c for c in table.columns if c.name != "run_id"])
-        .where(table.c.run_id == run_id)
-        .order_by(*[table.c[c] for c in order])
-    )
-    return pd.read_sql(query, conn)
 
 
 def read_entity(
     engine: sa.Engine, run_id: int, entity_type: str, entity_id: str
 ) -> ScoringResult | None:
     """One entity's score, drivers and actions in a run (None when the run has none)."""
+    t = schema.scores
     run_id = int(run_id)
-    tables = (schema.scores, schema.drivers, schema.actions)
     with engine.connect() as conn:
-        parts = [
-            pd.read_sql(
-                sa.select(*[c for c in t.columns if c.name != "run_id"])
-                .where(t.c.run_id == run_id, t.c.entity_type == entity_type, t.c.id == entity_id)
-                .order_by(*([t.c.rank] if "rank" in t.c else [])),
-                conn,
-            )
-            for t in tables
-        ]
-    scores, drivers, actions = parts
-    if scores.empty:
-        return None
-    value = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
-    drivers["value"] = value.where(value.notna(), drivers["value_text"])
-    actions["remote"] = actions["remote"].astype(bool)
-    return ScoringResult(scores[SCORE_COLUMNS], drivers[DRIVER_COLUMNS], actions[ACTION_COLUMNS])
+        query = _select(t).where(
+            t.c.run_id == run_id, t.c.entity_type == entity_type, t.c.id == entity_id
+        )
+        scores = pd.read_sql(query, conn)
+        if scores.empty:
+            return None
+        drivers, actions = _details(conn, run_id, entity_type, [entity_id])
+    return _result(scores, drivers, actions)
 
 
 def run_as_of(engine: sa.Engine, run_id: int) -> str:
@@ -330,9 +298,10 @@ def branch_page(
     last), then by id; ``after`` is the (value, id) of the previous page's last row, so
     pages stay consistent however deep (keyset pagination, no OFFSET)."""
     t = schema.scores
+    run_id = int(run_id)
     value = sa.func.coalesce(t.c.value_at_risk, -1.0)
-    query = sa.select(*[c for c in t.columns if c.name != "run_id"]).where(
-        t.c.run_id == int(run_id), t.c.branch_id == branch_id, t.c.entity_type == entity_type
+    query = _select(t).where(
+        t.c.run_id == run_id, t.c.branch_id == branch_id, t.c.entity_type == entity_type
     )
     if tier is not None:
         query = query.where(t.c.tier == tier)
@@ -341,29 +310,58 @@ def branch_page(
         query = query.where(
             sa.or_(value < last_value, sa.and_(value == last_value, t.c.id > last_id))
         )
-    query = query.order_by(value.desc(), t.c.id).limit(limit)
     with engine.connect() as conn:
-        scores = pd.read_sql(query, conn)
-        ids = scores["id"].tolist()
-        parts = []
-        for table in (schema.drivers, schema.actions):
-            parts.append(
-                pd.read_sql(
-                    sa.select(*[c for c in table.columns if c.name != "run_id"])
-                    .where(
-                        table.c.run_id == int(run_id),
-                        table.c.entity_type == entity_type,
-                        table.c.id.in_(ids),
-                    )
-                    .order_by(table.c.id, table.c.rank),
-                    conn,
-                )
-            )
-    drivers, actions = parts
-    value_col = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
-    drivers["value"] = value_col.where(value_col.notna(), drivers["value_text"])
-    actions["remote"] = actions["remote"].astype(bool)
-    return ScoringResult(scores[SCORE_COLUMNS], drivers[DRIVER_COLUMNS], actions[ACTION_COLUMNS])
+        scores = pd.read_sql(query.order_by(value.desc(), t.c.id).limit(limit), conn)
+        drivers, actions = _details(conn, run_id, entity_type, scores["id"].tolist())
+    return _result(scores, drivers, actions)
+
+
+def _select(table: sa.Table) -> sa.Select:
+    """Every column of a run's table but the run id."""
+    return sa.select(*[c for c in table.columns if c.name != "run_id"])
+
+
+def _details(
+    conn: sa.Connection,
+    run_id: int,
+    entity_type: str | None = None,
+    ids: list[str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The drivers and actions of a run (of some entities), in rank order."""
+    out = []
+    for table in (schema.drivers, schema.actions):
+        query = _select(table).where(table.c.run_id == run_id)
+        if entity_type is not None:
+            query = query.where(table.c.entity_type == entity_type)
+        if ids is not None:
+            query = query.where(table.c.id.in_(ids))
+        order = (table.c.entity_type, table.c.id, table.c.rank)
+        out.append(pd.read_sql(query.order_by(*order), conn))
+    return out[0], out[1]
+
+
+def _result(
+    scores: pd.DataFrame,
+    drivers: pd.DataFrame,
+    actions: pd.DataFrame,
+    notes: tuple[str, ...] = (),
+) -> ScoringResult:
+    """Stored rows as scoring returned them: a driver's value is its number or its
+    text, ``remote`` a bool (SQLite keeps 0/1)."""
+    number = drivers["value_num"].astype(object).where(drivers["value_num"].notna(), None)
+    drivers = drivers.assign(value=number.where(number.notna(), drivers["value_text"]))
+    actions = actions.assign(remote=actions["remote"].astype(bool))
+    return ScoringResult(
+        scores[SCORE_COLUMNS], drivers[DRIVER_COLUMNS], actions[ACTION_COLUMNS], notes
+    )
+
+
+def _rms_first(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """RMs before clients, as scoring returns them."""
+    order = {"rm": 0, "client": 1}
+    return frame.sort_values(
+        keys, key=lambda c: c.map(order) if c.name == "entity_type" else c, kind="stable"
+    ).reset_index(drop=True)
 
 
 def branch_summary(engine: sa.Engine, run_id: int, branch_id: str) -> pd.DataFrame:
