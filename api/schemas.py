@@ -40,8 +40,7 @@ class Risk(BaseModel):
     model: str
     model_version: int
     risk: dict[str, float | None] = Field(
-        description="P(event within N months), keyed '1'..'12'; null beyond the model's "
-        "follow-up"
+        description="P(event within N months), keyed '1'..'12'; null beyond the model's follow-up"
     )
     tier: str
     value_at_risk: float | None

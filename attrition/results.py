@@ -83,12 +83,19 @@ def empty_actions() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in ACTION_COLUMNS})
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A JSON-ready scalar: numpy numbers as Python ones, NaN and missing as None."""
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, float) and math.isnan(value):
+    if value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
         return None
     return value
+
+
+def number(value: Any) -> float | None:
+    """A float, or None for a missing value."""
+    value = plain(value)
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -157,7 +164,7 @@ def _items(rows: pd.DataFrame, table: str) -> list[dict[str, Any]]:
         records = rows[_DRIVER_ITEM].to_dict("records")
     else:
         records = rows[list(_ACTION_ITEM)].rename(columns=_ACTION_ITEM).to_dict("records")
-    return [{k: _plain(v) for k, v in r.items()} for r in records]
+    return [{k: plain(v) for k, v in r.items()} for r in records]
 
 
 def _json_lists(frame: pd.DataFrame, table: str) -> pd.Series:

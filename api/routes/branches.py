@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -14,6 +13,7 @@ from api.deps import EngineDep, ScopeDep
 from api.errors import ApiError
 from api.routes.risk import ERRORS, Month, to_risk
 from api.schemas import Risk
+from attrition.results import number
 from attrition.store import branch_page, branch_summary, current_run_id, run_as_of
 
 router = APIRouter(prefix="/v1/branches", tags=["branches"])
@@ -47,7 +47,8 @@ class BranchSummary(BaseModel):
 
 
 def _cursor(value: float | None, entity_id: str) -> str:
-    raw = json.dumps([-1.0 if value is None or math.isnan(value) else value, entity_id])
+    known = number(value)
+    raw = json.dumps([-1.0 if known is None else known, entity_id])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -124,8 +125,8 @@ def summary(
         return {
             r["tier"]: TierFigures(
                 entities=int(r["entities"]),
-                aum=_num(r["aum"]) if money else None,
-                value_at_risk=_num(r["value_at_risk"]) if money else None,
+                aum=number(r["aum"]) if money else None,
+                value_at_risk=number(r["value_at_risk"]) if money else None,
             )
             for _, r in part.iterrows()
         }
@@ -137,11 +138,5 @@ def summary(
         run_id=run_id,
         clients=figures("client", True),
         rms=figures("rm", False),
-        exposed_through_rms=_num(rms.sum(min_count=1)) if len(rms) else None,
+        exposed_through_rms=number(rms.sum(min_count=1)) if len(rms) else None,
     )
-
-
-def _num(value: object) -> float | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return float(value)  # type: ignore[arg-type]

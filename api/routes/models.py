@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
@@ -12,6 +11,7 @@ from api.deps import EngineDep, ScopeDep, SettingsDep
 from api.errors import ApiError
 from api.routes.risk import ERRORS
 from attrition.registry import ModelRecord, ModelRegistry
+from attrition.results import number
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 Name = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
@@ -40,12 +40,7 @@ def _version(record: ModelRecord, *, metrics: bool) -> ModelVersion:
         if label is not None and "model" in table.columns:
             table = table[table["model"] == label]
         for row in table[[c for c in METRICS if c in table.columns]].to_dict("records"):
-            holdout.append(
-                {
-                    k: None if isinstance(v, float) and math.isnan(v) else float(v)
-                    for k, v in row.items()
-                }
-            )
+            holdout.append({k: number(v) for k, v in row.items()})
     return ModelVersion(
         ref=record.ref,
         name=record.name,

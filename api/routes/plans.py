@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import EngineDep, ScopeDep
 from api.errors import ApiError
 from api.routes.risk import ERRORS, EntityId, Month
+from attrition.results import plain
 from attrition.store import current_run_id, read_entity, run_as_of
 from attrition.store.plans import read_plan
 
@@ -36,10 +35,6 @@ class RMPlan(BaseModel):
     contacts: list[Contact]
 
 
-def _clean(row: dict) -> dict:
-    return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in row.items()}
-
-
 @router.get("/{rm_id}/plan", response_model=RMPlan, responses=ERRORS)
 def rm_plan(scope: ScopeDep, engine: EngineDep, rm_id: EntityId, as_of: Month = None) -> RMPlan:
     """The clients the RM contacts this week, in order, with the action for each (a
@@ -57,6 +52,9 @@ def rm_plan(scope: ScopeDep, engine: EngineDep, rm_id: EntityId, as_of: Month = 
         scope.refuse(engine, action, "rm", [rm_id])
     if run_id is None or (rm is None and (plan is None or plan.empty)):
         raise ApiError(404, "not_found", f"no plan for RM {rm_id} in the scoring run")
-    contacts = [Contact(**_clean(r)) for r in plan[list(Contact.model_fields)].to_dict("records")]
+    contacts = [
+        Contact(**{k: plain(v) for k, v in r.items()})
+        for r in plan[list(Contact.model_fields)].to_dict("records")
+    ]
     scope.audit(engine, action, "client", [c.client_id for c in contacts], "ok")
     return RMPlan(rm_id=rm_id, as_of=run_as_of(engine, run_id), run_id=run_id, contacts=contacts)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Annotated
 
 import sqlalchemy as sa
@@ -11,7 +10,7 @@ from fastapi import APIRouter, Path, Query
 from api.deps import EngineDep, Scope, ScopeDep
 from api.errors import ApiError
 from api.schemas import Error, Risk
-from attrition.results import ScoringResult
+from attrition.results import ScoringResult, number, plain
 from attrition.store import current_run_id, read_entity, run_as_of
 
 router = APIRouter(prefix="/v1", tags=["risk"])
@@ -21,18 +20,6 @@ Month = Annotated[
     Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM: the run at that month"),
 ]
 ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}}
-
-
-def _plain(value: object) -> object:
-    """A JSON value: missing numbers (None or NaN) are null."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    return value
-
-
-def _number(value: object) -> float | None:
-    plain = _plain(value)
-    return None if plain is None else float(plain)  # type: ignore[arg-type]
 
 
 def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None) -> Risk:
@@ -68,12 +55,12 @@ def to_risk(found: ScoringResult, i: int, run_id: int, as_of: str) -> Risk:
         run_id=run_id,
         model=row["model"],
         model_version=int(row["model_version"]),
-        risk={str(m): _number(row[f"risk_{m}m"]) for m in range(1, 13)},
+        risk={str(m): number(row[f"risk_{m}m"]) for m in range(1, 13)},
         tier=row["tier"],
-        value_at_risk=_number(row["value_at_risk"]),
+        value_at_risk=number(row["value_at_risk"]),
         model_warning=row["model_warning"],
         branch_id=row["branch_id"],
-        drivers=[{k: _plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
+        drivers=[{k: plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
         actions=actions.to_dict("records"),
     )
 

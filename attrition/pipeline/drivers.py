@@ -9,29 +9,17 @@ column name as the label and ``name: value`` as the text.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from attrition.features import feature_info
+from attrition.results import plain
 from explain import RiskExplanation
 from explain.gradient import HISTORY
 
 # model-structure inputs that are not something anyone can act on
 NOT_DRIVERS = frozenset({HISTORY})
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-friendly scalar (numpy numbers to Python, NaN to None)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NA or value is pd.NaT:
-        return None
-    return value
 
 
 def _words(entity: str | None, feature: str, value: Any) -> dict[str, str]:
@@ -101,6 +89,6 @@ def drivers_table(
     top = explanation.top_drivers(k=k, direction="up").drop(columns=["log_contribution"])
     top = top[top["contribution"] >= min_contribution]
     # object dtype: a missing value must stay None (JSON null), not become NaN
-    top["value"] = pd.Series([_plain(v) for v in top["value"]], index=top.index, dtype=object)
+    top["value"] = pd.Series([plain(v) for v in top["value"]], index=top.index, dtype=object)
     words = [_words(entity, f, v) for f, v in zip(top["feature"], top["value"], strict=True)]
     return pd.concat([top, pd.DataFrame(words, index=top.index)], axis=1)
