@@ -1,15 +1,21 @@
-"""Store commands: create or migrate its schema, list the scoring runs."""
+"""Store commands: its schema, the scoring runs, API keys, the audit log, and the
+risk API that serves it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from attrition.cli._app import _fail, app, console, out_console
 from attrition.errors import AttritionError
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 db_app = typer.Typer(help="The store (SQLite file or PostgreSQL).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -45,13 +51,11 @@ def runs_list() -> None:
     """Every scoring run, newest first: as-of, populations, status, counts, timing."""
     import pandas as pd
 
-    from attrition.settings import load_settings
-    from attrition.store import list_runs, open_store
+    from attrition.store import list_runs
 
     try:
-        engine = open_store(load_settings().store_url)
-        runs = list_runs(engine)
-        engine.dispose()
+        with _store() as engine:
+            runs = list_runs(engine)
     except AttritionError as exc:
         raise _fail(exc) from exc
     table = Table(title=f"Scoring runs ({len(runs)})")
@@ -74,18 +78,22 @@ keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.", no_a
 app.add_typer(keys_app, name="keys")
 
 
-def _engine():  # type: ignore[no-untyped-def]
+@contextmanager
+def _store() -> Iterator[sa.Engine]:
+    """The store of the settings, closed again whatever happens."""
     from attrition.settings import load_settings
     from attrition.store import open_store
 
-    return open_store(load_settings().store_url)
+    engine = open_store(load_settings().store_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[
-        str, typer.Option(help="hr, branch_head, data_scientist, service or admin.")
-    ],
+    role: Annotated[str, typer.Option(help="hr, branch_head, data_scientist, service or admin.")],
     branch: Annotated[
         list[str] | None, typer.Option(help="A branch the key may see (repeat for several).")
     ] = None,
@@ -96,11 +104,10 @@ def keys_create(
     from attrition.store.keys import create_key
 
     try:
-        engine = _engine()
-        key, caller = create_key(
-            engine, role=role, branches=tuple(branch or ()), expires_days=expires, name=name
-        )
-        engine.dispose()
+        with _store() as engine:
+            key, caller = create_key(
+                engine, role=role, branches=tuple(branch or ()), expires_days=expires, name=name
+            )
     except AttritionError as exc:
         raise _fail(exc) from exc
     scope = ", ".join(caller.branches) or "all branches its role sees"
@@ -116,9 +123,8 @@ def keys_list() -> None:
     from attrition.store.keys import list_keys
 
     try:
-        engine = _engine()
-        keys = list_keys(engine)
-        engine.dispose()
+        with _store() as engine:
+            keys = list_keys(engine)
     except AttritionError as exc:
         raise _fail(exc) from exc
     table = Table(title=f"API keys ({len(keys)})")
@@ -145,9 +151,8 @@ def keys_revoke(
     from attrition.store.keys import revoke_key
 
     try:
-        engine = _engine()
-        revoke_key(engine, key_id)
-        engine.dispose()
+        with _store() as engine:
+            revoke_key(engine, key_id)
     except AttritionError as exc:
         raise _fail(exc) from exc
     console.print(f"Key {key_id} is revoked.")
@@ -178,9 +183,8 @@ def audit_export(
             except ValueError:
                 raise typer.BadParameter(f"--since {since!r} is not a date (YYYY-MM-DD)") from None
         out = check_output_file(out, example="audit.csv")
-        engine = _engine()
-        log = export_audit(engine, start)
-        engine.dispose()
+        with _store() as engine:
+            log = export_audit(engine, start)
         write_atomic(out, lambda tmp: log.to_csv(tmp, index=False))
     except AttritionError as exc:
         raise _fail(exc) from exc
