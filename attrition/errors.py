@@ -65,6 +65,17 @@ class ConfigError(AttritionError, ValueError):
     """A configuration value is missing or not one of the allowed values."""
 
 
+class WhatIfError(AttritionError, ValueError):
+    """A what-if question that cannot be answered: ``problems`` maps each named feature
+    to what is wrong with it (not actionable, not read by the model, out of range)."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        self.problems = dict(problems)
+        super().__init__(
+            "what-if: " + "; ".join(f"{name}: {why}" for name, why in self.problems.items())
+        )
+
+
 class OutputError(AttritionError, ValueError):
     """An output cannot be written where asked (a folder for a file, a folder that holds
     files the product did not write, no permission)."""

@@ -12,14 +12,16 @@ table's own unit instead of ``risk_1m`` .. ``risk_12m``.
 
 ``drivers`` (:data:`DRIVER_COLUMNS`): one row per entity and rank (1 = the feature
 adding most risk). ``actions`` (:data:`ACTION_COLUMNS`): one row per entity and rank
-(1 = most urgent).
+(1 = most urgent). ``inputs``: per population, the feature values the model read (one
+row per scored id, the model's columns), kept with a stored run so that a what-if
+question starts from exactly what was scored; tabular models only.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,13 +102,14 @@ def number(value: Any) -> float | None:
 
 @dataclass(frozen=True)
 class ScoringResult:
-    """One scoring run: ``scores``, ``drivers``, ``actions`` and plain-language
-    ``notes`` (weak models, entities left out and why)."""
+    """One scoring run: ``scores``, ``drivers``, ``actions``, plain-language ``notes``
+    (weak models, entities left out and why) and the model ``inputs`` by population."""
 
     scores: pd.DataFrame
     drivers: pd.DataFrame = field(default_factory=empty_drivers)
     actions: pd.DataFrame = field(default_factory=empty_actions)
     notes: tuple[str, ...] = ()
+    inputs: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     def of(self, entity: str) -> ScoringResult:
         """The rows of one population (``client``, ``rm`` or ``flat``)."""
@@ -115,6 +118,7 @@ class ScoringResult:
             self.drivers[self.drivers["entity_type"] == entity].reset_index(drop=True),
             self.actions[self.actions["entity_type"] == entity].reset_index(drop=True),
             self.notes,
+            {e: x for e, x in self.inputs.items() if e == entity},
         )
 
     def first_actions(self) -> pd.DataFrame:
@@ -196,4 +200,5 @@ def concat(results: Iterable[ScoringResult]) -> ScoringResult:
         pd.concat([r.drivers for r in results], ignore_index=True),
         pd.concat([r.actions for r in results], ignore_index=True),
         notes,
+        {e: x for r in results for e, x in r.inputs.items()},
     )

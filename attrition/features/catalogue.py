@@ -15,7 +15,7 @@ from types import MappingProxyType
 import pandas as pd
 
 from attrition.errors import ConfigError
-from attrition.features.specs import ENTITIES, PopulationSpec, default_spec, spec_text
+from attrition.features.specs import ENTITIES, Lever, PopulationSpec, default_spec, spec_text
 
 _NO_DATA = {"en": "no data", "zh": "无数据"}
 
@@ -41,6 +41,8 @@ class FeatureInfo:
         ``up``: higher values mean more risk; ``down``: lower values do.
     template_en, template_zh : str
         ``str.format`` templates with a ``{value}`` field.
+    actionable : Lever or None
+        How a manager's action can move the feature (what-if questions), or None.
     """
 
     name: str
@@ -52,6 +54,7 @@ class FeatureInfo:
     risk_direction: str
     template_en: str
     template_zh: str
+    actionable: Lever | None = None
 
     def label(self, lang: str = "en") -> str:
         """The feature's name in ``lang`` (``"en"`` or ``"zh"``)."""
@@ -89,6 +92,7 @@ def catalogue_of(spec: PopulationSpec) -> dict[str, FeatureInfo]:
             risk_direction=f.risk_direction,
             template_en=f.template_en,
             template_zh=f.template_zh,
+            actionable=f.actionable,
         )
         for f in spec.features
     }

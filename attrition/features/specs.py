@@ -60,7 +60,10 @@ _FEATURE_KEYS = {
     "zh",
     "en_value",
     "zh_value",
+    "actionable",
 }
+_LEVER_KEYS = {"min", "max", "moves"}
+LEVER_MOVES = ("scale", "inverse")
 _POPULATION_KEYS = {
     "version",
     "entity",
@@ -72,6 +75,25 @@ _POPULATION_KEYS = {
     "peers",
     "features",
 }
+
+
+@dataclass(frozen=True)
+class Lever:
+    """How a manager can move an actionable feature (the what-if endpoints use it).
+
+    Attributes
+    ----------
+    min, max : float
+        The values a what-if may set.
+    moves : tuple of (feature, rule) pairs
+        Features computed from this one that move with it: ``scale`` (in proportion,
+        e.g. workload with book size) or ``inverse`` (e.g. contacts per client when
+        the book shrinks).
+    """
+
+    min: float
+    max: float
+    moves: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,9 @@ class FeatureSpec:
         Peer grouping (a key of :attr:`PopulationSpec.peer_groups`), for ``peer_ratio``.
     params : tuple of (str, value) pairs
         Further keyword arguments of the primitive.
+    actionable : Lever or None
+        Set when a manager's action can change the feature (a contact this week, a
+        backup RM, a smaller book): what-if questions may override it.
     """
 
     name: str
@@ -117,6 +142,7 @@ class FeatureSpec:
     denominator: str | None = None
     peers: str | None = None
     params: tuple[tuple[str, Any], ...] = ()
+    actionable: Lever | None = None
 
     @property
     def kind(self) -> Literal["numeric", "category", "hook"]:
@@ -237,7 +263,27 @@ def _feature(raw: Mapping[str, Any], peer_names: set[str], where: str) -> Featur
         denominator=raw.get("denominator"),
         peers=raw.get("peers"),
         params=tuple(sorted(params.items())),
+        actionable=_lever(raw.get("actionable"), prim, where),
     )
+
+
+def _lever(raw: Any, primitive: str, where: str) -> Lever | None:
+    if raw is None:
+        return None
+    if primitive in SPECIAL_PRIMITIVES and primitive != "hook":
+        raise _fail(where, "only numeric features can be actionable")
+    if not isinstance(raw, Mapping) or set(raw) - _LEVER_KEYS or not {"min", "max"} <= set(raw):
+        raise _fail(
+            where, f"actionable must be a mapping with min, max and optionally moves, got {raw!r}"
+        )
+    low, high = raw["min"], raw["max"]
+    if not all(isinstance(v, int | float) for v in (low, high)) or not low < high:
+        raise _fail(where, f"actionable min and max must be numbers with min < max, got {raw!r}")
+    moves = dict(raw.get("moves") or {})
+    bad = {k: v for k, v in moves.items() if v not in LEVER_MOVES}
+    if bad:
+        raise _fail(where, f"actionable moves {bad}: each rule must be one of {list(LEVER_MOVES)}")
+    return Lever(float(low), float(high), tuple(sorted(moves.items())))
 
 
 def parse_spec(raw: Mapping[str, Any], *, where: str = "<mapping>") -> PopulationSpec:
@@ -265,6 +311,12 @@ def parse_spec(raw: Mapping[str, Any], *, where: str = "<mapping>") -> Populatio
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise _fail(where, f"duplicate feature names {dupes}")
+    for f in features:
+        unknown_moves = [
+            m for m, _ in (f.actionable.moves if f.actionable else ()) if m not in names
+        ]
+        if unknown_moves:
+            raise _fail(where, f"feature {f.name!r} moves unknown features {unknown_moves}")
     return PopulationSpec(
         entity=raw["entity"],
         table=str(raw["table"]),

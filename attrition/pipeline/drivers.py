@@ -91,4 +91,6 @@ def drivers_table(
     # object dtype: a missing value must stay None (JSON null), not become NaN
     top["value"] = pd.Series([plain(v) for v in top["value"]], index=top.index, dtype=object)
     words = [_words(entity, f, v) for f, v in zip(top["feature"], top["value"], strict=True)]
-    return pd.concat([top, pd.DataFrame(words, index=top.index)], axis=1)
+    # (named columns: a row set with no driver above the floor still has them)
+    wording = pd.DataFrame(words, index=top.index, columns=list(_words(None, "", None)))
+    return pd.concat([top, wording], axis=1)

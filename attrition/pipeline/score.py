@@ -94,7 +94,8 @@ def _model_inputs(data: BankData, record: ModelRecord, model: Any, X: pd.DataFra
     return sequence_frame(data, config, X, config.sequence.months)
 
 
-def _risks(model: Any, inputs: Any, index: pd.Index) -> pd.DataFrame:
+def risk_curve(model: Any, inputs: Any, index: pd.Index) -> pd.DataFrame:
+    """P(event within 1..12 months) per row; empty beyond the model's follow-up."""
     usable = [m for m in MONTHS if m <= model.max_duration_]
     surv = model.predict_survival(inputs, usable).to_numpy()
     out = pd.DataFrame(np.nan, index=index, columns=RISK_COLUMNS)
@@ -184,7 +185,7 @@ def score_entities(
         features = features[inside]
     X = features[list(record.metadata["feature_names"])]
     inputs = _model_inputs(data, record, model, X)
-    risks = _risks(model, inputs, X.index)
+    risks = risk_curve(model, inputs, X.index)
     horizon = playbook.tiers.horizon
     at_h = risks[f"risk_{horizon}m"]
     if at_h.isna().all() and len(at_h):
@@ -239,6 +240,14 @@ def score_entities(
     return ScoredEntities(
         scores[SCORE_COLUMNS], drivers, actions, features, model, record, inputs, left_out
     )
+
+
+def _tabular_inputs(scored: ScoredEntities) -> dict[str, pd.DataFrame]:
+    """The model's inputs by id, for a tabular model (a what-if starts from them)."""
+    if not isinstance(scored.inputs, pd.DataFrame) or scored.scores.empty:
+        return {}
+    x = scored.inputs
+    return {scored.record.metadata["entity"]: x.set_axis(x.index.get_level_values(0).astype(str))}
 
 
 def _context(
@@ -464,5 +473,7 @@ def score_bank(
             f"{o.drop:.0%} below it) and were not scored: no money left to keep"
         )
         log.info("%s", notes[-1])
-    result = concat(ScoringResult(p.scores, p.drivers, p.actions) for p in parts)
+    result = concat(
+        ScoringResult(p.scores, p.drivers, p.actions, inputs=_tabular_inputs(p)) for p in parts
+    )
     return replace(result, notes=tuple(dict.fromkeys(notes)))

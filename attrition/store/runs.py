@@ -1,8 +1,8 @@
 """Scoring runs in the store: written whole or not at all, read back as typed frames.
 
 A run is registered as ``running`` (committed at once, so an interrupted run is seen),
-then its scores, drivers and actions are written in one transaction that also marks
-it ``complete``. A failure marks it ``failed`` with the error; a writer killed
+then its scores, drivers, actions and model inputs are written in one transaction that
+also marks it ``complete``. A failure marks it ``failed`` with the error; a writer killed
 outright (``kill -9``) leaves its transaction uncommitted, so none of its rows exist,
 and the run still says ``running`` until :func:`mark_abandoned_runs` (called by every
 writer and by :func:`list_runs`) finds its process gone and marks it ``failed``. The
@@ -31,6 +31,7 @@ from attrition.results import (
 )
 from attrition.store import schema
 from attrition.store.engine import StoreError
+from attrition.store.inputs import write_inputs
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -148,6 +149,7 @@ def write_run(
             insert_frame(conn, schema.drivers, _drivers_rows(result.drivers, run_id))
             say(f"Storing run {run_id}: {len(result.actions):,} actions")
             insert_frame(conn, schema.actions, result.actions.assign(run_id=run_id))
+            columns = write_inputs(conn, run_id, result.inputs)
             conn.execute(
                 sa.update(runs)
                 .where(runs.c.run_id == run_id)
@@ -159,6 +161,7 @@ def write_run(
                     n_drivers=len(result.drivers),
                     n_actions=len(result.actions),
                     notes="\n".join(result.notes) or None,
+                    input_columns=columns or None,
                 )
             )
     except BaseException as exc:  # an interrupt too: the run must not stay "running"

@@ -42,10 +42,11 @@ scoring_runs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("writer_host", sa.String(255)),
     sa.Column("writer_pid", sa.Integer),
+    # per population, the model input columns in the order model_inputs lists values
+    sa.Column("input_columns", sa.JSON),
     sa.CheckConstraint(f"status IN {RUN_STATUSES}", name="ck_scoring_runs_status"),
 )
 sa.Index("ix_scoring_runs_status_as_of", scoring_runs.c.status, scoring_runs.c.as_of)
-
 
 
 def _entity_key() -> list[sa.Column]:
@@ -120,6 +121,15 @@ actions = sa.Table(
     sa.Column("remote", sa.Boolean, nullable=False),
 )
 
+# what each scored entity's model read: a what-if starts from exactly this (a JSON list
+# in the order of scoring_runs.input_columns; one row per tabular-model entity)
+model_inputs = sa.Table(
+    "model_inputs",
+    metadata,
+    *_entity_key(),
+    sa.Column("values", sa.Text, nullable=False),
+)
+
 ROLES = ("hr", "branch_head", "data_scientist", "service", "admin")
 
 api_keys = sa.Table(
@@ -181,3 +191,34 @@ contact_plans = sa.Table(
     sa.Column("expected_retained", sa.Float),
 )
 sa.Index("ix_contact_plans_assignee", contact_plans.c.run_id, contact_plans.c.assignee)
+
+CONTACT_CHANNELS = ("call", "meeting", "visit", "message", "email")
+CONTACT_OUTCOMES = ("reached", "no_answer", "declined", "will_stay", "assets_moved", "follow_up")
+
+# what happened when a client was contacted: the feedback that later measures which
+# action keeps the money. No free text: nothing here can hold a name.
+recorded_contacts = sa.Table(
+    "recorded_contacts",
+    metadata,
+    sa.Column("contact_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(64), nullable=False),
+    sa.Column("branch_id", sa.String(64)),
+    sa.Column("rm_id", sa.String(64)),  # the client's RM in the run
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("scoring_runs.run_id")),
+    sa.Column("planned", sa.Boolean, nullable=False),  # in that run's contact plan
+    sa.Column("planned_action_id", sa.String(64)),
+    sa.Column("action_id", sa.String(64), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("outcome", sa.String(32), nullable=False),
+    sa.Column("contacted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("key_id", sa.String(16)),
+    sa.Column("idempotency_key", sa.String(128)),  # a retried request records nothing twice
+    sa.CheckConstraint(f"channel IN {CONTACT_CHANNELS}", name="ck_recorded_contacts_channel"),
+    sa.CheckConstraint(f"outcome IN {CONTACT_OUTCOMES}", name="ck_recorded_contacts_outcome"),
+    sa.UniqueConstraint("key_id", "idempotency_key", name="uq_recorded_contacts_retry"),
+)
+sa.Index(
+    "ix_recorded_contacts_client", recorded_contacts.c.client_id, recorded_contacts.c.contacted_at
+)
+sa.Index("ix_recorded_contacts_run", recorded_contacts.c.run_id)

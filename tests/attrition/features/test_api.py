@@ -157,6 +157,18 @@ def _raw(**feature):
         pytest.param({"params": {"smooth": 2, "alpha": 1}}, r"params \['alpha'\]", id="params"),
         pytest.param({"colour": "red"}, r"unknown keys \['colour'\]", id="key"),
         pytest.param({"en_value": "no placeholder"}, "placeholder", id="template"),
+        pytest.param({"actionable": {"min": 5, "max": 1}}, "min < max", id="lever-bounds"),
+        pytest.param({"actionable": {"max": 1}}, "mapping with min, max", id="lever-keys"),
+        pytest.param(
+            {"actionable": {"min": 0, "max": 1, "moves": {"x": "double"}}},
+            "must be one of",
+            id="lever-rule",
+        ),
+        pytest.param(
+            {"actionable": {"min": 0, "max": 1, "moves": {"nope": "scale"}}},
+            r"moves unknown features \['nope'\]",
+            id="lever-target",
+        ),
     ],
 )
 def test_bad_specs_are_refused(feature, match):
