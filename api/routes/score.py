@@ -30,6 +30,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import pandas as pd
+import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -37,15 +38,20 @@ from api.deps import EngineDep, Scope, ScopeDep, SettingsDep
 from api.errors import ApiError
 from api.routes.risk import ERRORS, risk_fields
 from api.schemas import Error, RiskFields
+from attrition.contracts import TABLES
 from attrition.errors import ConfigError, DataContractError, Problem
 from attrition.pipeline.flat import flat_scoring_spec, score_flat, unseen_categories
+from attrition.pipeline.posted import PostedError, score_posted, weak_rm_model
+from attrition.pipeline.score import DEFAULT_MODELS
 from attrition.playbook import load_playbook
 from attrition.registry import ModelRecord, ModelRegistry, RegistryError
 from attrition.results import ScoringResult
-from attrition.validation import validate_flat
+from attrition.store import current_run_id, read_references
+from attrition.validation import validate_flat, validate_tables
 
 router = APIRouter(prefix="/v1", tags=["score"])
 ACTION = "POST /v1/score"
+ENTITY_TABLES = {"client": ("clients", "client_id"), "rm": ("rms", "rm_id")}
 Scalar = str | int | float | bool | None
 Row = dict[str, Scalar]
 ModelRef = Annotated[
@@ -245,9 +251,74 @@ def _flat(body: ScoreRequest, record: ModelRecord) -> tuple[ScoringResult, list[
 def _posted_ids(body: ScoreRequest, record: ModelRecord | None) -> list[str]:
     """The ids the call names, for the audit row (never names or e-mails)."""
     if body.rows is not None and record is not None and record.config.target == "flat":
-        id_col = record.config.data.id
-        return [str(r.get(id_col)) for r in body.rows if r.get(id_col) is not None]
-    return []
+        rows, key = body.rows, record.config.data.id
+    elif body.tables is not None and body.entity in ENTITY_TABLES:
+        table, key = ENTITY_TABLES[body.entity]
+        rows = body.tables.get(table, [])
+    else:
+        return []
+    return [str(r.get(key)) for r in rows if r.get(key) is not None]
+
+
+def _bank(
+    body: ScoreRequest, record: ModelRecord, scope: Scope, engine: sa.Engine, home: str
+) -> tuple[ScoringResult, list[str]]:
+    """A bank model's posted records, validated as the batch validates a bank, scored
+    with the current stored run's references (:mod:`attrition.pipeline.posted`)."""
+    entity = str(body.entity)
+    problems = []
+    if record.metadata.get("entity") != entity:
+        problems.append(
+            Problem(
+                "request",
+                "model",
+                "model_kind",
+                f"a {entity} model; {record.ref} is a {record.config.target} model",
+            )
+        )
+    unknown = sorted(set(body.tables or {}) - set(TABLES))
+    problems += [
+        Problem(name, None, "unknown_table", f"a data contract table ({', '.join(TABLES)})")
+        for name in unknown
+    ]
+    raw = {name: pd.DataFrame.from_records(rows) for name, rows in (body.tables or {}).items()}
+    report = validate_tables(raw, source="the posted tables")
+    problems += report.problems
+    if problems or report.data is None:
+        raise invalid(f"{len(problems)} problem(s) in the posted tables", problems)
+    data = report.data
+    table, key = ENTITY_TABLES[entity]
+    ids = [str(i) for i in data[table][key]]
+    if not scope.allows_posted(set(data[table]["branch_id"].astype(str))):
+        scope.refuse(engine, ACTION, entity, ids)
+    month = pd.Period(str(body.as_of), freq="M")
+    run_id = current_run_id(engine, entity=entity, as_of=str(month))
+    try:
+        data.check_as_of([month], entities=(entity,))
+        if run_id is None:
+            raise ConfigError(
+                f"no stored scoring run of {entity}s at {month}: the features that depend on "
+                "the whole bank come from it (run `attrition score --as-of` first)"
+            )
+        playbook = load_playbook()
+        refs = read_references(engine, run_id, entity, ids)
+        result = score_posted(
+            data,
+            entity,
+            month,
+            record,
+            playbook,
+            refs,
+            weak_rm_model=weak_rm_model(home, playbook),
+        )
+    except PostedError as exc:
+        raise invalid("the posted entities cannot be scored", list(exc.problems)) from exc
+    except ConfigError as exc:
+        raise invalid(
+            "the posted entities cannot be scored",
+            [Problem("request", "as_of", "as_of", str(exc))],
+        ) from exc
+    return result, []
 
 
 @router.post(
@@ -287,10 +358,9 @@ def score(body: ScoreRequest, scope: ScopeDep, engine: EngineDep, settings: Sett
                 scope.refuse(engine, ACTION, "flat", _posted_ids(body, record))
             result, notes = _flat(body, record)
         else:
-            raise invalid(
-                "the bank models are not served here yet",
-                [Problem("request", "tables", "model_kind", "rows of a flat model")],
-            )
+            entity = str(body.entity)
+            record = _record(str(settings.home), body.model or DEFAULT_MODELS[entity])
+            result, notes = _bank(body, record, scope, engine, str(settings.home))
     except ApiError as exc:
         if exc.status == 422:
             scope.audit(engine, ACTION, body.entity or "flat", _posted_ids(body, record), "invalid")

@@ -170,3 +170,149 @@ def test_who_may_score_flat_rows(flat_api, rossi, role, status):
     assert last["action"] == "POST /v1/score"
     assert last["outcome"] == ("ok" if status == 200 else "forbidden")
     assert _post(client, "atk_nope_nope", {"model": "flat_rossi", "rows": rows}).status_code == 401
+
+
+# --------------------------------------------------------------------------- bank models
+
+LANDMARKS = {"count": 6, "step": 3, "holdout": 2}
+
+
+@pytest.fixture(scope="module")
+def bank():
+    """A small bank with enough RMs (60 clients each) for an RM model to learn from."""
+    from attrition.synthetic import GeneratorConfig, generate_bank
+
+    return generate_bank(config=GeneratorConfig(n_clients=2400, seed=4, clients_per_rm=60))
+
+
+@pytest.fixture(scope="module")
+def bank_home(bank, tmp_path_factory):
+    """A client and an RM model trained on the small bank, and the bank-wide run."""
+    from attrition.config import parse_config
+    from attrition.io import write_tables
+    from attrition.pipeline.score import score_bank
+
+    home = tmp_path_factory.mktemp("bank_home")
+    write_tables(bank.data.tables, home / "bank")
+    for target, model in (
+        ("client_outflow", {"type": "xgb_cox", "params": {"n_estimators": 60}}),
+        ("rm_resignation", {"type": "coxph", "params": {"penalizer": 0.5}}),
+    ):
+        config = {
+            "name": target,
+            "target": target,
+            "seed": 3,
+            "model": model,
+            "landmarks": LANDMARKS,
+            "split": {"test_fraction": 0.4},
+            "data": {"source": str(home / "bank")},
+        }
+        train(parse_config(config), home=str(home))
+    return home, score_bank(bank.data, home=home)
+
+
+@pytest.fixture
+def bank_api(url, bank_home):
+    from attrition.store import write_run
+
+    home, run = bank_home
+    app, engine, keys = _app(url, home, max_rows=200_000)
+    write_run(engine, run, entities=("rm", "client"))
+    with TestClient(app) as client:
+        yield client, keys, engine, run
+    engine.dispose()
+
+
+def _records(data, client_ids: set[str]) -> dict[str, list[dict]]:
+    """The posted tables: these clients' rows of every table, every RM row their rows
+    name, the product-level tables whole."""
+    out = {}
+    for name, frame in data.tables.items():
+        if "client_id" in frame.columns:
+            frame = frame[frame["client_id"].astype(str).isin(client_ids)]
+        elif name in ("rms", "rm_monthly"):
+            continue
+        out[name] = frame
+    named = set()
+    for frame in out.values():
+        if "rm_id" in frame.columns:
+            named |= set(frame["rm_id"].dropna().astype(str))
+    out["rms"] = data["rms"][data["rms"]["rm_id"].astype(str).isin(named)]
+    if "rm_monthly" in data.tables:
+        m = data["rm_monthly"]
+        out["rm_monthly"] = m[m["rm_id"].astype(str).isin(named)]
+    return {name: _json_rows(frame) for name, frame in out.items() if len(frame)}
+
+
+def _json_rows(frame: pd.DataFrame) -> list[dict]:
+    return [
+        {
+            k: (None if pd.isna(v) else str(v) if not isinstance(v, int | float | bool) else v)
+            for k, v in r.items()
+        }
+        for r in frame.astype(object).to_dict("records")
+    ]
+
+
+def _same_as_run(items: list[dict], run) -> None:
+    scores = run.scores.set_index(["entity_type", "id"])
+    for item in items:
+        want = scores.loc[(item["entity_type"], item["id"])]
+        for m in range(1, 13):
+            got, expected = item["risk"][str(m)], want[f"risk_{m}m"]
+            assert (got is None and pd.isna(expected)) or abs(got - expected) < 1e-9, (
+                item["id"],
+                m,
+            )
+        assert item["tier"] == want["tier"], item["id"]
+        if not pd.isna(want["value_at_risk"]):
+            assert abs(item["value_at_risk"] - want["value_at_risk"]) <= 1e-9 * max(
+                1.0, abs(want["value_at_risk"])
+            )
+        d = run.drivers
+        d = d[(d["id"] == item["id"]) & (d["entity_type"] == item["entity_type"])].sort_values(
+            "rank"
+        )
+        assert [x["feature"] for x in item["drivers"]] == list(d["feature"]), item["id"]
+        np.testing.assert_allclose(
+            [x["contribution"] for x in item["drivers"]], d["contribution"].astype(float), atol=1e-9
+        )
+        a = run.actions
+        a = a[(a["id"] == item["id"]) & (a["entity_type"] == item["entity_type"])]
+        assert [x["action_id"] for x in item["actions"]] == list(a.sort_values("rank")["action_id"])
+
+
+def test_posted_clients_get_the_features_risks_and_drivers_of_the_bank_run(bank_api, bank):
+    client, keys, engine, run = bank_api
+    clients = run.scores[run.scores["entity_type"] == "client"]
+    # the riskiest few (high tiers, actions) and a few ordinary ones
+    chosen = list(clients.nlargest(3, "value_at_risk")["id"]) + list(clients["id"].iloc[:3])
+    body = {
+        "entity": "client",
+        "as_of": str(clients["as_of"].iloc[0]),
+        "tables": _records(bank.data, set(chosen)),
+    }
+    response = _post(client, keys["data_scientist"], body)
+    assert response.status_code == 200, response.json()["details"]
+    items = response.json()["items"]
+    assert sorted(i["id"] for i in items) == sorted(set(chosen))
+    _same_as_run(items, run)
+    assert any(i["tier"] == "high" for i in items)
+    last = export_audit(engine).iloc[-1]
+    assert last["outcome"] == "ok" and sorted(last["entity_ids"].split(",")) == sorted(set(chosen))
+
+
+def test_posted_rms_get_their_run_risk_value_and_drivers(bank_api, bank):
+    client, keys, _, run = bank_api
+    rms = run.scores[run.scores["entity_type"] == "rm"]
+    rm = rms["id"].iloc[0]
+    book = bank.data["clients"]
+    book = set(book.loc[book["rm_id"].astype(str) == rm, "client_id"].astype(str))
+    tables = _records(bank.data, book)
+    tables["rms"] = [r for r in tables["rms"] if r["rm_id"] == rm] or tables["rms"]
+    body = {"entity": "rm", "as_of": str(rms["as_of"].iloc[0]), "tables": tables}
+    response = _post(client, keys["data_scientist"], body)
+    assert response.status_code == 200, response.json()
+    items = response.json()["items"]
+    assert rm in [i["id"] for i in items]
+    _same_as_run([i for i in items if i["id"] in set(rms["id"])], run)
