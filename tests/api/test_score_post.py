@@ -316,3 +316,22 @@ def test_posted_rms_get_their_run_risk_value_and_drivers(bank_api, bank):
     items = response.json()["items"]
     assert rm in [i["id"] for i in items]
     _same_as_run([i for i in items if i["id"] in set(rms["id"])], run)
+
+
+def test_a_service_key_scores_only_entities_of_its_branches(bank_api, bank):
+    client, keys, engine, run = bank_api
+    clients = run.scores[run.scores["entity_type"] == "client"]
+    as_of = str(clients["as_of"].iloc[0])
+    mine = list(clients.loc[clients["branch_id"] == "B001", "id"].iloc[:2])
+    theirs = list(clients.loc[clients["branch_id"] != "B001", "id"].iloc[:1])
+    for ids, status in ((mine, 200), (mine + theirs, 403)):
+        body = {"entity": "client", "as_of": as_of, "tables": _records(bank.data, set(ids))}
+        response = _post(client, keys["service"], body)
+        assert response.status_code == status, response.json()
+        last = export_audit(engine).iloc[-1]
+        assert last["outcome"] == ("ok" if status == 200 else "forbidden")
+        assert sorted(last["entity_ids"].split(",")) == sorted(ids)
+    # an as-of without a stored run: the features that need the bank cannot be had
+    body = {"entity": "client", "as_of": "2001-01", "tables": _records(bank.data, set(mine))}
+    response = _post(client, keys["data_scientist"], body)
+    assert response.status_code == 422 and response.json()["details"]["problems"]
