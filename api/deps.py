@@ -74,6 +74,19 @@ class Scope:
         """The model registry and holdout metrics: data scientists only."""
         return self.caller.role == "data_scientist"
 
+    def scores_posted(self) -> bool:
+        """``POST /v1/score``: data scientists and service keys."""
+        return self.caller.role in ("data_scientist", "service")
+
+    def allows_posted(self, branches: set[str] | None) -> bool:
+        """May the caller score posted entities of these branches (None: a flat table,
+        which has no branch)? A service key limited to branches: only those."""
+        if not self.scores_posted():
+            return False
+        if self.caller.role == "service" and self.caller.branches:
+            return branches is not None and branches <= set(self.caller.branches)
+        return True
+
     def summary_reach(self) -> Reach:
         """Counts and sums by tier (no names): HR and branch heads too."""
         role = self.caller.role

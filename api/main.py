@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors, metrics
-from api.routes import branches, health, models, plans, risk
+from api.routes import branches, health, models, plans, risk, score
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
 
@@ -44,4 +44,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(branches.router)
     app.include_router(models.router)
     app.include_router(plans.router)
+    app.include_router(score.router)
     return app

@@ -30,17 +30,16 @@ class Action(BaseModel):
     remote: bool
 
 
-class Risk(BaseModel):
-    """One client's or RM's risk in a scoring run."""
+class RiskFields(BaseModel):
+    """What the API says of one scored entity, stored or posted."""
 
     id: str
     entity_type: str
-    as_of: str
-    run_id: int
     model: str
     model_version: int
     risk: dict[str, float | None] = Field(
-        description="P(event within N months), keyed '1'..'12'; null beyond the model's follow-up"
+        description="P(event within N months), keyed '1'..'12'; null beyond the model's "
+        "follow-up (a flat model: keyed by its horizons, in its table's time unit)"
     )
     tier: str
     value_at_risk: float | None
@@ -48,6 +47,13 @@ class Risk(BaseModel):
     branch_id: str | None = None
     drivers: list[Driver]
     actions: list[Action]
+
+
+class Risk(RiskFields):
+    """One client's or RM's risk in a scoring run."""
+
+    as_of: str
+    run_id: int
 
     model_config = {
         "json_schema_extra": {

@@ -110,6 +110,9 @@ class ScoringResult:
     actions: pd.DataFrame = field(default_factory=empty_actions)
     notes: tuple[str, ...] = ()
     inputs: Mapping[str, pd.DataFrame] = field(default_factory=dict)
+    # what a bank run keeps for POST /v1/score (attrition.pipeline.references): long
+    # rows entity_type, id, name, value; None for results that have none
+    references: pd.DataFrame | None = None
 
     def of(self, entity: str) -> ScoringResult:
         """The rows of one population (``client``, ``rm`` or ``flat``)."""

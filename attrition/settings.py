@@ -4,13 +4,15 @@
 SQLite file. ``ATTRITION_DATABASE_URL``: the store on another database (e.g.
 ``postgresql+psycopg://user@host/db``). ``ATTRITION_BRANCH_HEAD_RM_NAMES``: whether the
 risk API shows a branch head their own RMs' flight risk by name (default: no; RM risk
-is HR-confidential).
+is HR-confidential). ``ATTRITION_SCORE_MAX_ROWS``: the most rows one ``POST /v1/score``
+may carry, over all its tables (default 5,000; the request is refused, not cut).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +25,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # the risk API: may a branch head read their own branch's RMs by name (HR's call)?
     branch_head_rm_names: bool = False
+    # POST /v1/score scores while the caller waits: a bound on its rows keeps one call
+    # from holding a worker for minutes (bulk scoring is `attrition score`)
+    score_max_rows: int = Field(5_000, gt=0)
 
     @property
     def store_url(self) -> str:

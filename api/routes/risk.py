@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
@@ -43,26 +43,32 @@ def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: s
 
 def to_risk(found: ScoringResult, i: int, run_id: int, as_of: str) -> Risk:
     """Row ``i`` of a result, with its own drivers and actions, as the API shows it."""
+    return Risk(**risk_fields(found, i), as_of=as_of, run_id=run_id)
+
+
+def risk_fields(found: ScoringResult, i: int) -> dict[str, Any]:
+    """Row ``i`` of a result and its drivers and actions, as :class:`RiskFields` holds
+    them; the risk curve is keyed by horizon (``risk_3m`` -> ``"3"``, a flat model's
+    ``risk_13`` -> ``"13"``)."""
     row = found.scores.iloc[i]
     key = (found.drivers["id"] == row["id"]) & (found.drivers["entity_type"] == row["entity_type"])
     drivers = found.drivers[key]
     key = (found.actions["id"] == row["id"]) & (found.actions["entity_type"] == row["entity_type"])
     actions = found.actions[key]
-    return Risk(
-        id=row["id"],
-        entity_type=row["entity_type"],
-        as_of=as_of,
-        run_id=run_id,
-        model=row["model"],
-        model_version=int(row["model_version"]),
-        risk={str(m): number(row[f"risk_{m}m"]) for m in range(1, 13)},
-        tier=row["tier"],
-        value_at_risk=number(row["value_at_risk"]),
-        model_warning=row["model_warning"],
-        branch_id=row["branch_id"],
-        drivers=[{k: plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
-        actions=actions.to_dict("records"),
-    )
+    curve = [c for c in found.scores.columns if c.startswith("risk_")]
+    return {
+        "id": row["id"],
+        "entity_type": row["entity_type"],
+        "model": row["model"],
+        "model_version": int(row["model_version"]),
+        "risk": {c[5:].removesuffix("m"): number(row[c]) for c in curve},
+        "tier": row["tier"],
+        "value_at_risk": number(row["value_at_risk"]),
+        "model_warning": plain(row["model_warning"]),
+        "branch_id": plain(row.get("branch_id")),
+        "drivers": [{k: plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
+        "actions": [{k: plain(v) for k, v in a.items()} for a in actions.to_dict("records")],
+    }
 
 
 @router.get("/clients/{client_id}/risk", response_model=Risk, responses=ERRORS)

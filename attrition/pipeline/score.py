@@ -35,6 +35,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,11 @@ from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
 from attrition.pipeline.drivers import drivers_table
 from attrition.pipeline.quality import model_warning
+from attrition.pipeline.references import (
+    exposure_references,
+    feature_references,
+    tier_cut_references,
+)
 from attrition.playbook import Playbook, load_playbook
 from attrition.registry import ModelRecord, ModelRegistry
 from attrition.results import (
@@ -69,6 +75,7 @@ DEFAULT_MODELS = {"rm": "rm_resignation", "client": "client_outflow"}
 SLOW_EXPLAIN_LIMIT = 5_000
 RM_RISK_FEATURE = "rm_flight_risk"
 Progress = Callable[[str], None]
+Tiers = Callable[[pd.Series, pd.Series, pd.Series], pd.Series]
 log = logging.getLogger(__name__)
 
 
@@ -149,12 +156,17 @@ def score_entities(
     weak_rm_model: str | None = None,
     top_k: int = 5,
     seed: int = 0,
+    features: pd.DataFrame | None = None,
+    tiers: Tiers | None = None,
 ) -> ScoredEntities:
     """Score one population with a registered model (see the module docstring).
 
     ``weak_rm_model``: the reference of the RM model behind ``rm_risk`` when
     :func:`~attrition.pipeline.quality.model_warning` finds it weak; then no action
     rests on the client's ``rm_flight_risk`` and the client rows say so.
+    ``features`` and ``tiers`` are for posted entities (:mod:`attrition.pipeline.posted`):
+    the features already built (with the run's cross-entity values), and the tiers
+    from (risk at the horizon, value at risk, branch) instead of ranking this population.
     """
     if record.metadata.get("entity") != entity:
         raise ConfigError(
@@ -165,12 +177,14 @@ def score_entities(
     trained_on = set(record.metadata.get("feature_names", []))
     # sequence models read numeric monthly panels only, never the hook feature
     reads_rm_risk = getattr(model, "input_kind", "table") != "sequence"
-    if RM_RISK_FEATURE in trained_on and reads_rm_risk and rm_risk is None:
+    given = features is not None and RM_RISK_FEATURE in features.columns
+    if RM_RISK_FEATURE in trained_on and reads_rm_risk and rm_risk is None and not given:
         raise ConfigError(
             f"model {record.ref} reads the RMs' flight risk ({RM_RISK_FEATURE}); score the RMs "
             "too (--target both)"
         )
-    features = build_features(data, entity, [as_of], rm_risk=rm_risk)
+    if features is None:
+        features = build_features(data, entity, [as_of], rm_risk=rm_risk)
     record.check_features(list(features.columns), CATALOGUE_VERSION)
     left_out = 0
     if entity == "client":
@@ -195,11 +209,13 @@ def score_entities(
         )
     ids = X.index.get_level_values(0).astype(str)
     # clients: AUM is a feature the engine always builds, used or not; RMs: filled
-    # by rm_value_at_risk once the clients are scored
+    # by score_bank from book_exposure once the clients are scored
     nan = pd.Series(np.nan, index=X.index)
     value = at_h * features["aum"] if entity == "client" else nan
     branch = entity_branches(data, entity, ids)
-    tier = playbook.tiers_of(entity, at_h, value, pd.Series(branch, index=X.index))
+    tier = (tiers or partial(playbook.tiers_of, entity))(
+        at_h, value, pd.Series(branch, index=X.index)
+    )
     tier.index = ids
     drivers = explain_rows(
         model, inputs, tier, entity, horizon, record.ref, top_k, seed, record.background()
@@ -325,9 +341,7 @@ def tier_by_value(scored: ScoredEntities, playbook: Playbook) -> ScoredEntities:
     horizon = playbook.tiers.horizon
     tier = playbook.tiers_of("rm", s[f"risk_{horizon}m"], s["value_at_risk"], s["branch_id"])
     s = s.assign(tier=tier.to_numpy())
-    return replace(
-        scored, scores=s, actions=suggested_actions(playbook, "rm", s, scored.drivers)
-    )
+    return replace(scored, scores=s, actions=suggested_actions(playbook, "rm", s, scored.drivers))
 
 
 def _coupling_horizon(record: ModelRecord) -> int | None:
@@ -348,14 +362,15 @@ def client_owners(data: BankData, as_of: pd.Period) -> pd.Series:
     return c.set_index("client_id")["rm_id"].astype(str)
 
 
-def rm_value_at_risk(
+def book_exposure(
     data: BankData,
     as_of: pd.Period,
     rms: ScoredEntities,
     clients: ScoredEntities,
     horizon: int,
 ) -> pd.Series:
-    """P(RM resigns) × the book AUM expected to leave because the RM leaves, per RM id."""
+    """The book AUM expected to leave because the RM leaves, per RM id (NaN: unknown);
+    an RM's value at risk is P(resign) × this."""
     X = clients.features
     model = clients.model
     unknown = pd.Series(np.nan, index=rms.scores["id"].to_numpy())
@@ -378,8 +393,7 @@ def rm_value_at_risk(
     owner = client_owners(data, as_of).reindex(ids).to_numpy()
     exposed = pd.Series(uplift).groupby(owner).sum()
     rm_ids = rms.scores["id"].to_numpy()
-    risk = rms.scores.set_index("id")[f"risk_{horizon}m"]
-    return risk.reindex(rm_ids) * exposed.reindex(rm_ids).fillna(0.0)
+    return exposed.reindex(rm_ids).fillna(0.0)
 
 
 def default_as_of(data: BankData) -> pd.Period:
@@ -433,6 +447,7 @@ def score_bank(
     refs = {**DEFAULT_MODELS, **(models or {})}
     registry = ModelRegistry(home)
     scored: dict[str, ScoredEntities] = {}
+    references: list[pd.DataFrame] = []
     rm_risk = None
     for entity in ("rm", "client"):
         if entity not in entities:
@@ -458,9 +473,12 @@ def score_bank(
             rm_risk = pd.Series(s[f"risk_{horizon}m"].to_numpy(), index=s["id"].to_numpy())
     if "rm" in scored and "client" in scored:
         say("RM value at risk from their books")
-        var = rm_value_at_risk(data, month, scored["rm"], scored["client"], book.tiers.horizon)
+        h = book.tiers.horizon
+        exposed = book_exposure(data, month, scored["rm"], scored["client"], h)
+        references.append(exposure_references(exposed))
         rms = scored["rm"]
-        rms = replace(rms, scores=rms.scores.assign(value_at_risk=var.to_numpy()))
+        var = rms.scores[f"risk_{h}m"].to_numpy() * exposed.to_numpy()
+        rms = replace(rms, scores=rms.scores.assign(value_at_risk=var))
         scored["rm"] = tier_by_value(rms, book)
     parts = [scored[e] for e in ("rm", "client") if e in scored]
     notes = [w for p in parts for w in dict.fromkeys(p.scores["model_warning"].dropna())]
@@ -476,4 +494,12 @@ def score_bank(
     result = concat(
         ScoringResult(p.scores, p.drivers, p.actions, inputs=_tabular_inputs(p)) for p in parts
     )
-    return replace(result, notes=tuple(dict.fromkeys(notes)))
+    for p in parts:  # what a posted entity needs from this run (POST /v1/score)
+        entity = p.record.metadata["entity"]
+        references.append(feature_references(entity, p.features))
+        references.append(tier_cut_references(book, entity, p.scores))
+    return replace(
+        result,
+        notes=tuple(dict.fromkeys(notes)),
+        references=pd.concat(references, ignore_index=True),
+    )

@@ -15,6 +15,7 @@ from attrition.store.engine import (
     schema_revision,
     upgrade_store,
 )
+from attrition.store.references import read_references
 from attrition.store.runs import (
     branch_page,
     branch_summary,
@@ -37,6 +38,7 @@ __all__ = [
     "mark_abandoned_runs",
     "open_store",
     "read_entity",
+    "read_references",
     "read_run",
     "run_as_of",
     "schema_revision",

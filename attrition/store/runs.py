@@ -150,6 +150,9 @@ def write_run(
             say(f"Storing run {run_id}: {len(result.actions):,} actions")
             insert_frame(conn, schema.actions, result.actions.assign(run_id=run_id))
             columns = write_inputs(conn, run_id, result.inputs)
+            if result.references is not None and not result.references.empty:
+                refs = result.references.assign(run_id=run_id)
+                insert_frame(conn, schema.reference_values, refs)
             conn.execute(
                 sa.update(runs)
                 .where(runs.c.run_id == run_id)

@@ -130,6 +130,17 @@ model_inputs = sa.Table(
     sa.Column("values", sa.Text, nullable=False),
 )
 
+# what POST /v1/score takes from a run: each entity's cross-entity features, the
+# cut-offs of relative tiers per group, each RM's exposed book AUM
+# (attrition.pipeline.references); the id is an entity's, or a group's ("branch:B001")
+reference_values = sa.Table(
+    "reference_values",
+    metadata,
+    *_entity_key(),
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Float),
+)
+
 ROLES = ("hr", "branch_head", "data_scientist", "service", "admin")
 
 api_keys = sa.Table(

@@ -135,3 +135,27 @@ def test_metrics_count_requests_by_route_template_without_ids(api):
     assert f'attrition_api_requests_total{{method="GET",{route},status="200"}} 1.0' in text
     assert f'attrition_api_requests_total{{method="GET",{route},status="404"}} 1.0' in text
     assert "C1" not in text and "C9" not in text
+
+
+# POST /v1/score: data scientists and service keys only (this store's home has no model,
+# so an allowed caller gets past the role check to the 422 naming the model)
+SCORE_ACCESS = {"hr": 403, "branch_head": 403, "data_scientist": 422, "service": 422, "admin": 403}
+
+
+@pytest.mark.parametrize("role", list(SCORE_ACCESS))
+def test_who_may_post_entities_to_score(api, role):
+    client, keys, engine = api
+    body = {"model": "flat_rossi", "rows": [{"person_id": "p1", "age": 30}]}
+    response = client.post("/v1/score", json=body, headers={"X-API-Key": keys[role]})
+    assert response.status_code == SCORE_ACCESS[role], response.json()
+    if response.status_code == 403:
+        assert response.json() == {
+            "code": "forbidden",
+            "message": "this key may not read that entity",
+            "details": {},
+        }
+    else:
+        assert response.json()["details"]["problems"][0]["column"] == "model"
+    last = export_audit(engine).iloc[-1]
+    assert last["action"] == "POST /v1/score" and last["role"] == role
+    assert last["outcome"] == ("forbidden" if response.status_code == 403 else "invalid")
