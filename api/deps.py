@@ -1,4 +1,5 @@
-"""What routes depend on: the store, the caller (from the API key) and their scope."""
+"""What routes depend on: the store, the settings and playbook read at start-up, the
+caller (from the API key) and their scope."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import FORBIDDEN, ApiError
+from attrition.playbook import Playbook
 from attrition.settings import Settings
 from attrition.store.audit import record
 from attrition.store.keys import Caller, check_key
@@ -27,8 +29,13 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_playbook(request: Request) -> Playbook:
+    return request.app.state.playbook
+
+
 EngineDep = Annotated[sa.Engine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+PlaybookDep = Annotated[Playbook, Depends(get_playbook)]
 
 
 def get_caller(

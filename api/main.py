@@ -12,7 +12,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors, metrics
-from api.routes import branches, health, models, plans, risk, score
+from api.routes import branches, health, models, plans, risk, score, whatif
+from attrition.playbook import load_playbook
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
 
@@ -21,6 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """The risk API over the store named by ``settings`` (the environment's by default)."""
     settings = settings or load_settings()
     engine = open_store(settings.store_url)  # an old schema: no app at all
+    playbook = load_playbook(settings.playbook)  # a broken playbook: no app either
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -36,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )
-    app.state.engine, app.state.settings = engine, settings
+    app.state.engine, app.state.settings, app.state.playbook = engine, settings, playbook
     errors.install(app)
     metrics.install(app)
     app.include_router(health.router)
@@ -44,5 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(branches.router)
     app.include_router(models.router)
     app.include_router(plans.router)
+    app.include_router(whatif.router)
     app.include_router(score.router)
     return app

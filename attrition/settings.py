@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # POST /v1/score scores while the caller waits: a bound on its rows keeps one call
     # from holding a worker for minutes (bulk scoring is `attrition score`)
     score_max_rows: int = Field(5_000, gt=0)
+    # the retention playbook the service reads (tier horizon, actions); the shipped one
+    # by default, as `attrition score` without --playbook
+    playbook: Path | None = None
 
     @property
     def store_url(self) -> str:

@@ -22,8 +22,11 @@ Month = Annotated[
 ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}}
 
 
-def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None) -> Risk:
-    action = f"GET /v1/{entity}s/{{id}}/risk"
+def find_in_scope(
+    engine: sa.Engine, scope: Scope, action: str, entity: str, entity_id: str, as_of: str | None
+) -> tuple[int, ScoringResult]:
+    """The entity in the current run (or the run at ``as_of``), when the caller may
+    read it. Refusals and misses are audited here; the caller audits what it serves."""
     if scope.reach(entity) == "none":
         scope.refuse(engine, action, entity, [entity_id])
     run_id = current_run_id(engine, entity=entity, as_of=as_of)
@@ -34,9 +37,15 @@ def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: s
         scope.refuse(engine, action, entity, [entity_id])
     if found is not None and not scope.allows(entity, branch):
         scope.refuse(engine, action, entity, [entity_id])
-    if found is None:
+    if found is None or run_id is None:
         scope.audit(engine, action, entity, [entity_id], "not found")
         raise ApiError(404, "not_found", f"no {entity} {entity_id} in the scoring run")
+    return run_id, found
+
+
+def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None) -> Risk:
+    action = f"GET /v1/{entity}s/{{id}}/risk"
+    run_id, found = find_in_scope(engine, scope, action, entity, entity_id, as_of)
     scope.audit(engine, action, entity, [entity_id], "ok")
     return to_risk(found, 0, run_id, run_as_of(engine, run_id))
 

@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from api.deps import EngineDep, Scope, ScopeDep, SettingsDep
+from api.deps import EngineDep, PlaybookDep, Scope, ScopeDep, SettingsDep
 from api.errors import ApiError
 from api.routes.risk import ERRORS, risk_fields
 from api.schemas import Error, RiskFields
@@ -43,7 +43,7 @@ from attrition.errors import ConfigError, DataContractError, Problem
 from attrition.pipeline.flat import flat_scoring_spec, score_flat, unseen_categories
 from attrition.pipeline.posted import PostedError, score_posted, weak_rm_model
 from attrition.pipeline.score import DEFAULT_MODELS
-from attrition.playbook import load_playbook
+from attrition.playbook import Playbook
 from attrition.registry import ModelRecord, ModelRegistry, RegistryError
 from attrition.results import ScoringResult
 from attrition.store import current_run_id, read_references
@@ -216,7 +216,9 @@ def _record(home: str, ref: str) -> ModelRecord:
         ) from exc
 
 
-def _flat(body: ScoreRequest, record: ModelRecord) -> tuple[ScoringResult, list[str]]:
+def _flat(
+    body: ScoreRequest, record: ModelRecord, playbook: Playbook
+) -> tuple[ScoringResult, list[str]]:
     """A flat model's rows, validated as for batch scoring, then scored."""
     if record.config.target != "flat":
         raise invalid(
@@ -240,7 +242,7 @@ def _flat(body: ScoreRequest, record: ModelRecord) -> tuple[ScoringResult, list[
         for column, values in unseen_categories(frame, record).items()
     ]
     try:
-        result = score_flat(frame, record, load_playbook())
+        result = score_flat(frame, record, playbook)
     except (ConfigError, DataContractError) as exc:  # validated above: a model's own limit
         raise invalid(
             "the rows cannot be scored", [Problem("rows", None, "score", str(exc))]
@@ -261,7 +263,12 @@ def _posted_ids(body: ScoreRequest, record: ModelRecord | None) -> list[str]:
 
 
 def _bank(
-    body: ScoreRequest, record: ModelRecord, scope: Scope, engine: sa.Engine, home: str
+    body: ScoreRequest,
+    record: ModelRecord,
+    scope: Scope,
+    engine: sa.Engine,
+    home: str,
+    playbook: Playbook,
 ) -> tuple[ScoringResult, list[str]]:
     """A bank model's posted records, validated as the batch validates a bank, scored
     with the current stored run's references (:mod:`attrition.pipeline.posted`)."""
@@ -300,7 +307,6 @@ def _bank(
                 f"no stored scoring run of {entity}s at {month}: the features that depend on "
                 "the whole bank come from it (run `attrition score --as-of` first)"
             )
-        playbook = load_playbook()
         refs = read_references(engine, run_id, entity, ids)
         result = score_posted(
             data,
@@ -338,7 +344,13 @@ def _bank(
         }
     },
 )
-def score(body: ScoreRequest, scope: ScopeDep, engine: EngineDep, settings: SettingsDep):
+def score(
+    body: ScoreRequest,
+    scope: ScopeDep,
+    engine: EngineDep,
+    settings: SettingsDep,
+    playbook: PlaybookDep,
+):
     """Score posted entities: a flat model's rows, or the bank models' tables."""
     if not scope.scores_posted():
         scope.refuse(engine, ACTION, body.entity or "flat", [])
@@ -356,11 +368,11 @@ def score(body: ScoreRequest, scope: ScopeDep, engine: EngineDep, settings: Sett
             record = _record(str(settings.home), body.model)
             if not scope.allows_posted(None):
                 scope.refuse(engine, ACTION, "flat", _posted_ids(body, record))
-            result, notes = _flat(body, record)
+            result, notes = _flat(body, record, playbook)
         else:
             entity = str(body.entity)
             record = _record(str(settings.home), body.model or DEFAULT_MODELS[entity])
-            result, notes = _bank(body, record, scope, engine, str(settings.home))
+            result, notes = _bank(body, record, scope, engine, str(settings.home), playbook)
     except ApiError as exc:
         if exc.status == 422:
             scope.audit(engine, ACTION, body.entity or "flat", _posted_ids(body, record), "invalid")

@@ -13,19 +13,12 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from api.main import create_app
 from attrition.config import SHIPPED_CONFIGS, load_config
 from attrition.pipeline.flat import score_flat
 from attrition.pipeline.train import train
 from attrition.playbook import load_playbook
 from attrition.registry import ModelRegistry
-from attrition.settings import Settings
-from attrition.store import open_store, upgrade_store
 from attrition.store.audit import export_audit
-from attrition.store.keys import create_key
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-ROLES = ("hr", "branch_head", "data_scientist", "service", "admin")
 
 
 @pytest.fixture(scope="module")
@@ -42,29 +35,9 @@ def rossi() -> pd.DataFrame:
     return pd.read_csv(SHIPPED_CONFIGS / "data" / "rossi.csv").drop(columns=["week", "arrest"])
 
 
-def _app(url: str, home, max_rows: int = 5_000):
-    upgrade_store(url)
-    engine = open_store(url)
-    keys = {r: create_key(engine, role=r, branches=_branches(r))[0] for r in ROLES}
-    keys["service_all"] = create_key(engine, role="service")[0]
-    settings = Settings(home=home, database_url=url, score_max_rows=max_rows)
-    return create_app(settings), engine, keys
-
-
-def _branches(role: str) -> tuple[str, ...]:
-    return ("B001",) if role in ("branch_head", "service") else ()
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'attrition.db'}"
-    return request.getfixturevalue("pg_url")
-
-
 @pytest.fixture
-def flat_api(url, flat_home):
-    app, engine, keys = _app(url, flat_home, max_rows=50)
+def flat_api(url, flat_home, make_api):
+    app, engine, keys = make_api(url, flat_home, max_rows=50)
     with TestClient(app) as client:
         yield client, keys, engine
     engine.dispose()
@@ -173,55 +146,6 @@ def test_who_may_score_flat_rows(flat_api, rossi, role, status):
 
 
 # --------------------------------------------------------------------------- bank models
-
-LANDMARKS = {"count": 6, "step": 3, "holdout": 2}
-
-
-@pytest.fixture(scope="module")
-def bank():
-    """A small bank with enough RMs (60 clients each) for an RM model to learn from."""
-    from attrition.synthetic import GeneratorConfig, generate_bank
-
-    return generate_bank(config=GeneratorConfig(n_clients=2400, seed=4, clients_per_rm=60))
-
-
-@pytest.fixture(scope="module")
-def bank_home(bank, tmp_path_factory):
-    """A client and an RM model trained on the small bank, and the bank-wide run."""
-    from attrition.config import parse_config
-    from attrition.io import write_tables
-    from attrition.pipeline.score import score_bank
-
-    home = tmp_path_factory.mktemp("bank_home")
-    write_tables(bank.data.tables, home / "bank")
-    for target, model in (
-        ("client_outflow", {"type": "xgb_cox", "params": {"n_estimators": 60}}),
-        ("rm_resignation", {"type": "coxph", "params": {"penalizer": 0.5}}),
-    ):
-        config = {
-            "name": target,
-            "target": target,
-            "seed": 3,
-            "model": model,
-            "landmarks": LANDMARKS,
-            "split": {"test_fraction": 0.4},
-            "data": {"source": str(home / "bank")},
-        }
-        train(parse_config(config), home=str(home))
-    return home, score_bank(bank.data, home=home)
-
-
-@pytest.fixture
-def bank_api(url, bank_home):
-    from attrition.store import write_run
-
-    home, run = bank_home
-    app, engine, keys = _app(url, home, max_rows=200_000)
-    write_run(engine, run, entities=("rm", "client"))
-    with TestClient(app) as client:
-        yield client, keys, engine, run
-    engine.dispose()
-
 
 def _records(data, client_ids: set[str]) -> dict[str, list[dict]]:
     """The posted tables: these clients' rows of every table, every RM row their rows
