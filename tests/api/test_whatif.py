@@ -48,7 +48,7 @@ def test_a_contact_this_week_starts_from_the_stored_risk_and_says_what_changed(b
 
 
 def test_a_smaller_book_for_an_rm_shows_what_moved_with_it(bank_api):
-    client, keys, engine, run = bank_api
+    client, keys, _, run = bank_api
     row = _pick(run, "rm")
     body = {"overrides": {"book_size": float(row["book_size"]) / 2, "overtime_hours_3m": 0}}
     response = _ask(client, keys["hr"], "rm", row["id"], body)
