@@ -81,6 +81,11 @@ class Scope:
         """The model registry and holdout metrics: data scientists only."""
         return self.caller.role == "data_scientist"
 
+    def records_contacts(self) -> bool:
+        """``POST /v1/contacts``: branch heads and service keys (the CRM, the RM
+        workbench), for the clients they may read; data scientists and HR only read."""
+        return self.caller.role in ("branch_head", "service")
+
     def scores_posted(self) -> bool:
         """``POST /v1/score``: data scientists and service keys."""
         return self.caller.role in ("data_scientist", "service")

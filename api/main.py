@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import errors, metrics
-from api.routes import branches, health, models, plans, risk, score, whatif
+from api.routes import branches, contacts, health, models, plans, risk, score, whatif
 from attrition.playbook import load_playbook
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
@@ -47,5 +47,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(models.router)
     app.include_router(plans.router)
     app.include_router(whatif.router)
+    app.include_router(contacts.router)
     app.include_router(score.router)
     return app

@@ -191,6 +191,12 @@ class Playbook(_Frozen):
                 parts.append(f"{axis} ({how}{per} high {cut.high:g}, medium {cut.medium:g})")
         return " or ".join(parts)
 
+    def action_ids(self, entity: str) -> list[str]:
+        """Every action the playbook can suggest for ``entity``, defaults first."""
+        ids = [a.id for a in self.defaults.get(entity, {}).values()]  # type: ignore[call-overload]
+        ids += [r.id for r in self.rules if r.entity == entity]
+        return list(dict.fromkeys(ids))
+
     def uses_value(self, entity: str) -> bool:
         """Whether the entity's tier depends on its value at risk."""
         return getattr(self.tiers, entity).value is not None
