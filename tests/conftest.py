@@ -64,7 +64,19 @@ def pg_database() -> Iterator[str]:
 def pg_url(pg_database: str) -> Iterator[str]:
     """URL of the session database, emptied after each test so tests share no state."""
     yield pg_database
-    engine = sa.create_engine(pg_database)
+    empty_database(pg_database)
+
+
+@pytest.fixture(scope="session")
+def emptied():
+    """``emptied(url)`` drops every table of the session database: a wider-scoped
+    fixture that used it calls this when done, so the next test starts from nothing."""
+    return empty_database
+
+
+def empty_database(url: str) -> None:
+    """Drop every table of the database at ``url``."""
+    engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
             for name in sa.inspect(conn).get_table_names():

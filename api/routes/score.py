@@ -47,6 +47,7 @@ from attrition.playbook import Playbook
 from attrition.registry import ModelRecord, ModelRegistry, RegistryError
 from attrition.results import ScoringResult
 from attrition.store import current_run_id, read_references
+from attrition.store.inputs import read_inputs_of
 from attrition.validation import validate_flat, validate_tables
 
 router = APIRouter(prefix="/v1", tags=["score"])
@@ -308,6 +309,7 @@ def _bank(
                 "the whole bank come from it (run `attrition score --as-of` first)"
             )
         refs = read_references(engine, run_id, entity, ids)
+        inputs = read_inputs_of(engine, run_id, entity, ids)
         result = score_posted(
             data,
             entity,
@@ -315,6 +317,7 @@ def _bank(
             record,
             playbook,
             refs,
+            inputs,
             weak_rm_model=weak_rm_model(home, playbook),
         )
     except PostedError as exc:

@@ -6,12 +6,14 @@ transactions, holdings, contacts, assignments, HR months. The one feature engine
 (:func:`attrition.features.build_features`) builds every feature from them, except
 the features that depend on other entities of the bank (peer ratios, the client's
 RM's book and flight risk, an RM's book and branch colleagues: see
-:func:`attrition.pipeline.references.cross_entity_features`): those, the cut-offs of
-relative tiers and an RM's exposed book AUM come from the stored run at the same
-as-of (:mod:`attrition.pipeline.references`). So an entity posted with the records the
-run read gets the run's features, risks, tier, value at risk, drivers and actions;
-posting changed records changes what they feed, and nothing else: a peer ratio stays
-the run's value (the bank's median is not recomputed from one entity).
+:func:`attrition.pipeline.references.cross_entity_features`): those come from the
+model inputs the stored run at the same as-of kept for the entity
+(:mod:`attrition.store.inputs`), and the cut-offs of relative tiers and an RM's exposed
+book AUM from the run's references (:mod:`attrition.pipeline.references`). So an
+entity posted with the records the run read gets the run's features, risks, tier,
+value at risk, drivers and actions; posting changed records changes what they feed,
+and nothing else: a peer ratio stays the run's value (the bank's median is not
+recomputed from one entity).
 
 Refused (:class:`PostedError`, every problem at once): an entity the run did not score
 while its model reads cross-entity features (they cannot be computed honestly from
@@ -68,12 +70,14 @@ def score_posted(
     record: ModelRecord,
     playbook: Playbook,
     references: pd.DataFrame,
+    inputs: pd.DataFrame,
     *,
     weak_rm_model: str | None = None,
     top_k: int = 5,
 ) -> ScoringResult:
     """Score the ``entity`` rows of ``data`` at ``as_of`` with the run's ``references``
-    (:func:`attrition.store.read_references`); see the module docstring."""
+    (:func:`attrition.store.read_references`) and the model ``inputs`` it kept for these
+    entities (:func:`attrition.store.inputs.read_inputs_of`); see the module docstring."""
     problems = []
     if getattr(record.load_model(), "input_kind", "table") == "sequence":
         problems.append(
@@ -89,9 +93,7 @@ def score_posted(
     features = build_features(data, entity, as_of)
     ids = features.index.astype(str)
     needed = [c for c in cross_entity_features(entity) if c in record.metadata["feature_names"]]
-    known = references[references["id"].isin(ids)]
-    wide = known.pivot(index="id", columns="name", values="value") if len(known) else None
-    unknown = [i for i in ids if wide is None or i not in wide.index]
+    unknown = [i for i in ids if i not in inputs.index]
     if needed and unknown:
         key = "client_id" if entity == "client" else "rm_id"
         problems.append(
@@ -107,8 +109,7 @@ def score_posted(
         )
         raise PostedError(problems)
     for column in needed:
-        values = wide[column] if column in wide.columns else pd.Series(dtype=float)
-        features[column] = values.reindex(ids).to_numpy(dtype=float)
+        features[column] = inputs[column].reindex(ids).to_numpy(dtype=float)
     cut = partial(tiers_from_cuts, playbook, entity, references=references)
     scored = score_entities(
         data,
@@ -124,7 +125,8 @@ def score_posted(
     scores = scored.scores
     if entity == "rm":
         # an RM's value at risk is its risk × the book AUM the run found exposed
-        exposed = wide[EXPOSED] if wide is not None and EXPOSED in wide.columns else None
+        rows = references[references["name"] == EXPOSED]
+        exposed = pd.Series(rows["value"].to_numpy(), index=rows["id"]) if len(rows) else None
         h = playbook.tiers.horizon
         value = scores[f"risk_{h}m"] * (
             scores["id"].map(exposed) if exposed is not None else float("nan")

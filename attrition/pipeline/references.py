@@ -2,13 +2,13 @@
 cross-entity reference values, kept with the run so that ``POST /v1/score`` gives a
 posted entity what the run gave it.
 
-Three kinds of rows (:data:`REFERENCE_COLUMNS`: ``entity_type``, ``id``, ``name``,
-``value``):
+Each scored entity's **cross-entity features** (:func:`cross_entity_features`: peer
+ratios, the client's RM's book and flight risk, an RM's book and branch colleagues)
+depend on the whole bank, so a handful of posted records cannot recompute them; the
+run keeps them among each entity's model inputs (:mod:`attrition.store.inputs`).
+Besides those, two kinds of rows (:data:`REFERENCE_COLUMNS`: ``entity_type``, ``id``,
+``name``, ``value``):
 
-- each scored entity's **cross-entity features** (:func:`cross_entity_features`):
-  peer ratios (an entity over its segment's or branch's median), the client's RM's
-  book and flight risk, an RM's book and branch colleagues. They depend on the
-  whole bank, so a handful of posted records cannot recompute them.
 - the **cut-offs of relative tiers**: a ``top_share`` cut (e.g. a branch's top 2% of
   values at risk) ranks an entity among the whole list; the run keeps, per group
   (``branch:<id>`` or ``all``), the lowest risk or value that reached each level, and
@@ -54,17 +54,6 @@ def empty_references() -> pd.DataFrame:
     return pd.DataFrame(
         {c: pd.Series(dtype=float if c == "value" else object) for c in REFERENCE_COLUMNS}
     )
-
-
-def feature_references(entity: str, features: pd.DataFrame) -> pd.DataFrame:
-    """Long rows of the cross-entity features of every scored entity."""
-    names = [c for c in cross_entity_features(entity) if c in features.columns]
-    if not names or features.empty:
-        return empty_references()
-    wide = features[names].astype(float)
-    wide.index = wide.index.get_level_values(0).astype(str)
-    long = wide.rename_axis("id").reset_index().melt("id", var_name="name", value_name="value")
-    return long.assign(entity_type=entity)[REFERENCE_COLUMNS]
 
 
 def exposure_references(exposed: pd.Series) -> pd.DataFrame:

@@ -50,7 +50,6 @@ from attrition.pipeline.drivers import drivers_table
 from attrition.pipeline.quality import model_warning
 from attrition.pipeline.references import (
     exposure_references,
-    feature_references,
     tier_cut_references,
 )
 from attrition.playbook import Playbook, load_playbook
@@ -496,7 +495,6 @@ def score_bank(
     )
     for p in parts:  # what a posted entity needs from this run (POST /v1/score)
         entity = p.record.metadata["entity"]
-        references.append(feature_references(entity, p.features))
         references.append(tier_cut_references(book, entity, p.scores))
     return replace(
         result,

@@ -47,21 +47,36 @@ def write_inputs(
     return columns
 
 
-def read_inputs(engine: sa.Engine, run_id: int, entity: str, entity_id: str) -> pd.Series | None:
-    """One entity's inputs in a run, named by feature; None when the run kept none
-    for it (a sequence model, or not scored)."""
+def read_inputs_of(
+    engine: sa.Engine, run_id: int, entity: str, ids: list[str]
+) -> pd.DataFrame:
+    """These entities' inputs in a run: one row per id the run kept inputs for (index:
+    id), one column per model input; no row for an id it kept none for."""
     runs, table = schema.scoring_runs, schema.model_inputs
     with engine.connect() as conn:
         columns = conn.execute(
             sa.select(runs.c.input_columns).where(runs.c.run_id == int(run_id))
         ).scalar()
-        values = conn.execute(
-            sa.select(table.c["values"]).where(
+        rows = conn.execute(
+            sa.select(table.c.id, table.c["values"]).where(
                 table.c.run_id == int(run_id),
                 table.c.entity_type == entity,
-                table.c.id == entity_id,
+                table.c.id.in_([str(i) for i in ids]),
             )
-        ).scalar()
-    if values is None or not columns or entity not in columns:
-        return None
-    return pd.Series(json.loads(values), index=columns[entity], dtype=object, name=entity_id)
+        ).all()
+    names = (columns or {}).get(entity, [])
+    if not rows or not names:
+        return pd.DataFrame(columns=names, index=pd.Index([], name="id"), dtype=object)
+    return pd.DataFrame(
+        [json.loads(values) for _, values in rows],
+        index=pd.Index([i for i, _ in rows], name="id"),
+        columns=names,
+        dtype=object,
+    )
+
+
+def read_inputs(engine: sa.Engine, run_id: int, entity: str, entity_id: str) -> pd.Series | None:
+    """One entity's inputs in a run, named by feature; None when the run kept none
+    for it (a sequence model, or not scored)."""
+    found = read_inputs_of(engine, run_id, entity, [entity_id])
+    return None if found.empty else found.iloc[0].rename(entity_id)

@@ -130,9 +130,9 @@ model_inputs = sa.Table(
     sa.Column("values", sa.Text, nullable=False),
 )
 
-# what POST /v1/score takes from a run: each entity's cross-entity features, the
-# cut-offs of relative tiers per group, each RM's exposed book AUM
-# (attrition.pipeline.references); the id is an entity's, or a group's ("branch:B001")
+# what POST /v1/score takes from a run besides the model inputs: the cut-offs of
+# relative tiers per group, each RM's exposed book AUM (attrition.pipeline.references);
+# the id is an RM's, or a group's ("branch:B001", "all")
 reference_values = sa.Table(
     "reference_values",
     metadata,

@@ -28,6 +28,8 @@ def stored(request, scoring, tmp_path_factory):
     run_id = write_run(engine, scoring, entities=("rm", "client"))
     yield engine, run_id
     engine.dispose()
+    if request.param == "postgresql":
+        request.getfixturevalue("emptied")(url)
 
 
 def _record(home, scoring, entity: str):

@@ -1,5 +1,5 @@
-"""What POST /v1/score takes from a scoring run: each entity's cross-entity features,
-the cut-offs of relative tiers, each RM's exposed book AUM.
+"""What POST /v1/score takes from a scoring run besides the model inputs (0004): the
+cut-offs of relative tiers, each RM's exposed book AUM.
 
 Revision ID: 0005
 Revises: 0004
