@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -191,19 +192,32 @@ def audit_export(
     console.print(f"Wrote {len(log):,} audit rows to {out}")
 
 
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="Lowest level logged (info: one line per request).")
+    ] = LogLevel.info,
 ) -> None:
     """Start the risk API over the store (refused when its schema is not current).
 
     Callers authenticate with `Authorization: Bearer <key>` from `attrition keys create`;
-    the OpenAPI schema is at /docs.
+    the OpenAPI schema is at /docs. Logs are JSON lines on stderr: one per request
+    (method, route template, status, duration, key id, role, request id), never a
+    path with ids, a name or a key.
     """
     import uvicorn
 
+    from api.logs import logging_config
     from attrition.settings import load_settings
     from attrition.store import open_store
 
@@ -211,4 +225,13 @@ def serve(
         open_store(load_settings().store_url).dispose()
     except AttritionError as exc:
         raise _fail(exc) from exc
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=logging_config(log_level.value),  # applied in every worker
+        log_level=log_level.value,
+        access_log=False,  # it prints raw paths with ids; api.logs logs route templates
+    )
