@@ -47,6 +47,53 @@ def db_upgrade() -> None:
         console.print(f"The store at {shown}: schema revision {before or 'none'} → {after}.")
 
 
+@db_app.command("grant-app-role")
+def db_grant_app_role(
+    role: Annotated[str, typer.Argument(help="The service's role, e.g. attrition_app.")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ATTRITION_APP_ROLE_PASSWORD",
+            show_envvar=True,
+            help="Its password (better from the environment than the command line); "
+            "without it a new role can log in only where pg_hba.conf trusts it.",
+        ),
+    ] = None,
+) -> None:
+    """Make the PostgreSQL role the risk API connects as: it reads the store and appends
+    to the audit log, and cannot change a past row or the schema (safe to rerun).
+
+    Run as the store's owner (the role of `attrition db upgrade`), and again after every
+    `db upgrade` so that new tables are covered. The service then runs with
+    ATTRITION_DATABASE_URL naming this role; migrations, score, plan and keys keep
+    running as the owner. Creates the role only if it is missing; drops nothing.
+    """
+    import sqlalchemy as sa
+
+    from attrition.settings import load_settings
+    from attrition.store.roles import grant_app_role
+
+    url = load_settings().store_url
+    try:
+        done = grant_app_role(url, role, password)
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    how = "created" if done.created else "exists"
+    if done.password_set:
+        how += ", password set"
+    console.print(
+        f"Role {done.role} ({how}): reads {len(done.reads)} tables, appends to "
+        f"{', '.join(done.appends)}; no update, delete, truncate or DDL."
+    )
+    for warning in done.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
+    service = sa.make_url(url).set(username=role, password="PASSWORD" if password else None)
+    console.print(
+        "Serve with ATTRITION_DATABASE_URL="
+        f"{service.render_as_string(hide_password=False)}; rerun this after `db upgrade`."
+    )
+
+
 @runs_app.command("list")
 def runs_list() -> None:
     """Every scoring run, newest first: as-of, populations, status, counts, timing."""
