@@ -62,7 +62,9 @@ def logging_config(level: str = "info") -> dict[str, Any]:
     """Every logger as JSON lines on stderr at ``level``.
 
     SQLAlchemy stays at WARNING whatever the level: at INFO and DEBUG it writes SQL
-    parameters and result rows (ids, key names), which are data, not log lines.
+    parameters and result rows (ids, key names), which are data, not log lines. So does
+    Alembic, which says at INFO how it reads the schema revision each time a worker
+    opens the store.
     uvicorn's access log is off (``access_log=False``): it prints raw paths with ids;
     the middleware logs each request with its route template instead.
     """
@@ -84,6 +86,7 @@ def logging_config(level: str = "info") -> dict[str, Any]:
             "uvicorn.error": {"level": level.upper(), "handlers": [], "propagate": True},
             "uvicorn.access": {"level": "WARNING", "handlers": [], "propagate": True},
             "sqlalchemy": {"level": "WARNING", "handlers": [], "propagate": True},
+            "alembic": {"level": "WARNING", "handlers": [], "propagate": True},
         },
     }
 
