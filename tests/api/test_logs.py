@@ -112,7 +112,7 @@ def test_request_ids_differ_between_requests(api):
 def test_the_serve_config_writes_json_and_keeps_sql_out_even_at_debug(capsys):
     saved = {
         name: (lg.level, lg.handlers[:], lg.propagate)
-        for name in ("", "sqlalchemy", "uvicorn", "uvicorn.error", "uvicorn.access")
+        for name in ("", "sqlalchemy", "alembic", "uvicorn", "uvicorn.error", "uvicorn.access")
         for lg in [logging.getLogger(name)]
     }
     try:
