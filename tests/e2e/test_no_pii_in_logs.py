@@ -105,11 +105,11 @@ def _found(secrets: set[str], text: str) -> set[str]:
 @pytest.mark.slow
 def test_a_whole_session_logs_no_name_email_or_key(tmp_path):
     bank_dir, home = tmp_path / "bank", tmp_path / "home"
-    bank = generate_bank(config=GeneratorConfig(n_clients=2400, seed=4, clients_per_rm=60))
+    bank = generate_bank(config=GeneratorConfig(n_clients=1200, seed=4, clients_per_rm=20))
     tables = bank.data.tables
     write_tables(tables, bank_dir)
     pii = _pii(tables)
-    assert len(pii) > 2000
+    assert len(pii) > 1000
     for target in ("client_outflow", "rm_resignation"):
         (tmp_path / f"{target}.yaml").write_text(CONFIG.format(target=target, bank=bank_dir))
     env = {
