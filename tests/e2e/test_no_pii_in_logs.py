@@ -77,10 +77,10 @@ def _commands(commands: list[list[str]], env: dict, work: Path, name: str) -> tu
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == 0, f"the commands failed:\n{done.stderr[-3000:]}"
     ran = json.loads(results.read_text())
     for r in ran:
-        assert r["code"] == 0, (r["argv"], done.stderr[-3000:])
+        assert r["code"] == 0, f"{' '.join(r['argv'])} failed:\n{done.stderr[-3000:]}"
     return ran, done.stdout + done.stderr
 
 
