@@ -31,18 +31,8 @@ def test_a_wheel_installed_in_a_fresh_venv_scores_from_another_folder(tmp_path):
     shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*skip))
     dist = tmp_path / "dist"
     _run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(dist),
-            str(source),
-        ],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(dist), str(source)],
         cwd=tmp_path,
     )
     (wheel,) = dist.glob("attrition-*.whl")
@@ -53,10 +43,8 @@ def test_a_wheel_installed_in_a_fresh_venv_scores_from_another_folder(tmp_path):
     # install of the checkout stays out of the fresh venv
     purelib = Path(sysconfig.get_paths(vars={"base": str(venv)})["purelib"])
     (purelib / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    _run(
-        [str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-index", str(wheel)],
-        cwd=tmp_path,
-    )
+    _run([str(venv / "bin" / "pip"), "install", "-q", "--no-deps", "--no-index", str(wheel)],
+         cwd=tmp_path)
 
     # a small bank with a client and an RM model trained on it
     bank = generate_bank(config=GeneratorConfig(n_clients=2400, seed=4, clients_per_rm=60))
@@ -65,14 +53,9 @@ def test_a_wheel_installed_in_a_fresh_venv_scores_from_another_folder(tmp_path):
     for target, model in (("client_outflow", "xgb_cox"), ("rm_resignation", "coxph")):
         train(
             parse_config(
-                {
-                    "name": target,
-                    "target": target,
-                    "seed": 3,
-                    "model": {"type": model},
-                    "landmarks": {"count": 6, "step": 3, "holdout": 2},
-                    "data": {"source": str(home / "bank")},
-                }
+                {"name": target, "target": target, "seed": 3, "model": {"type": model},
+                 "landmarks": {"count": 6, "step": 3, "holdout": 2},
+                 "data": {"source": str(home / "bank")}}
             ),
             home=str(home),
         )
@@ -83,23 +66,15 @@ def test_a_wheel_installed_in_a_fresh_venv_scores_from_another_folder(tmp_path):
     env.pop("PYTHONPATH", None)
     where = _run(
         [str(venv / "bin" / "python"), "-c", "import attrition; print(attrition.__file__)"],
-        cwd=elsewhere,
-        env=env,
+        cwd=elsewhere, env=env,
     )
     assert str(purelib) in where and str(ROOT) not in where
     checked = _run([str(venv / "bin" / "attrition"), "playbook", "check"], cwd=elsewhere, env=env)
     assert "is valid" in checked and str(purelib) in " ".join(checked.split())
     out = elsewhere / "scores.parquet"
     scored = _run(
-        [
-            str(venv / "bin" / "attrition"),
-            "score",
-            "--source",
-            str(home / "bank"),
-            "--out",
-            str(out),
-        ],
-        cwd=elsewhere,
-        env=env,
+        [str(venv / "bin" / "attrition"), "score", "--source", str(home / "bank"),
+         "--out", str(out)],
+        cwd=elsewhere, env=env,
     )
     assert out.is_file() and "Scores at" in scored
