@@ -54,7 +54,7 @@ def _refused(engine: sa.Engine, statement: str) -> str:
 def test_the_app_role_reads_and_appends_but_cannot_change_past_rows_or_the_schema(store):
     url, owner, role, _ = store
     done = grant_app_role(url, role, PASSWORD)
-    assert done.created and done.password_set and done.appends == ("audit_log",)
+    assert done.created and done.password_set and "audit_log" in done.appends
     assert {"scores", "scoring_runs", "api_keys", "audit_log", "alembic_version"} <= set(done.reads)
     app = _as(url, role)
     try:
@@ -113,7 +113,7 @@ def test_granting_again_is_safe_and_covers_tables_added_since(store, monkeypatch
         again = grant_app_role(url, role)  # no password: the one set stays
         assert not again.created and not again.password_set
         assert set(again.reads) == {*first.reads, "later"}
-        assert again.appends == ("audit_log", "later")
+        assert again.appends == (*first.appends, "later")
         with app.begin() as conn:
             conn.exec_driver_sql("INSERT INTO later (note) VALUES ('a')")
             assert conn.exec_driver_sql("SELECT count(*) FROM later").scalar() == 1
