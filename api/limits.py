@@ -1,4 +1,4 @@
-"""Request bodies: JSON only, and at most ``ATTRITION_MAX_BODY_BYTES`` (default 1 MiB).
+"""Request bodies: JSON only, and at most ``ATTRITION_MAX_BODY_BYTES`` (default 8 MiB).
 
 Both checks apply to every request before routing, in this order: a request with a
 body (a Content-Length above zero, or a chunked one) whose Content-Type is not JSON

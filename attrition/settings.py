@@ -5,14 +5,14 @@ SQLite file. ``ATTRITION_DATABASE_URL``: the store on another database (e.g.
 ``postgresql+psycopg://user@host/db``). ``ATTRITION_BRANCH_HEAD_RM_NAMES``: whether the
 risk API shows a branch head their own RMs' flight risk by name (default: no; RM risk
 is HR-confidential). ``ATTRITION_MAX_BODY_BYTES``: the largest request body the risk
-API reads (default 1 MiB; larger ones are a 413).
+API reads (default 8 MiB; larger ones are a 413).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import PositiveInt
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,8 +25,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # the risk API: may a branch head read their own branch's RMs by name (HR's call)?
     branch_head_rm_names: bool = False
-    # the risk API: request bodies above this are refused (413) before anything parses them
-    max_body_bytes: PositiveInt = 1_048_576
+    # the risk API: request bodies above this are refused (413) before anything parses
+    # them; a POST /v1/score of one RM's book with its records is about 2 MB
+    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
 
     @property
     def store_url(self) -> str:

@@ -165,7 +165,7 @@ def test_malformed_ids_are_422_naming_the_id(api, path):
 def test_the_limit_is_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("ATTRITION_MAX_BODY_BYTES", "2048")
     assert load_settings().max_body_bytes == 2048
-    assert Settings.model_fields["max_body_bytes"].default == 1024 * 1024
+    assert Settings.model_fields["max_body_bytes"].default == 8 * 1024 * 1024
     monkeypatch.setenv("ATTRITION_MAX_BODY_BYTES", "0")
     with pytest.raises(ValueError, match="max_body_bytes"):
         load_settings()
