@@ -39,6 +39,7 @@ PlaybookDep = Annotated[Playbook, Depends(get_playbook)]
 
 
 def get_caller(
+    request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
     engine: EngineDep,
@@ -48,6 +49,7 @@ def get_caller(
     caller = check_key(engine, key) if key else None
     if caller is None:
         raise ApiError(401, "unauthorized", "a valid API key is needed (Authorization: Bearer)")
+    request.state.caller = caller  # the request log writes its key id and role
     return caller
 
 

@@ -24,10 +24,15 @@ def _body(code: str, message: str, details: dict) -> dict:
     return {"code": code, "message": message, "details": details}
 
 
+def error_response(status: int, code: str, message: str, **details: object) -> JSONResponse:
+    """The error shape as a response, for middleware that answers before any route."""
+    return JSONResponse(_body(code, message, details), status_code=status)
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api(_request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse(_body(exc.code, exc.message, exc.details), status_code=exc.status)
+        return error_response(exc.status, exc.code, exc.message, **exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors, metrics
+from api import errors, limits, logs, metrics
 from api.routes import branches, contacts, health, models, plans, risk, score, whatif
 from attrition.playbook import load_playbook
 from attrition.settings import Settings, load_settings
@@ -40,7 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.engine, app.state.settings, app.state.playbook = engine, settings, playbook
     errors.install(app)
+    # middleware added later wraps the earlier: the request log sees every request (and
+    # its time), then the metrics, then the body checks, just before routing. The body
+    # checks stay inside the metrics' BaseHTTPMiddleware: an error raised from `receive`
+    # through it arrives in an exception group, which FastAPI would answer with a 400
+    limits.install(app, settings.max_body_bytes)
     metrics.install(app)
+    logs.install(app)
     app.include_router(health.router)
     app.include_router(risk.router)
     app.include_router(branches.router)

@@ -6,6 +6,9 @@ SQLite file. ``ATTRITION_DATABASE_URL``: the store on another database (e.g.
 risk API shows a branch head their own RMs' flight risk by name (default: no; RM risk
 is HR-confidential). ``ATTRITION_SCORE_MAX_ROWS``: the most rows one ``POST /v1/score``
 may carry, over all its tables (default 5,000; the request is refused, not cut).
+``ATTRITION_MAX_BODY_BYTES``: the largest request body the risk API reads (default
+8 MiB; larger ones are a 413). ``ATTRITION_PLAYBOOK``: the retention playbook the
+service reads (default: the shipped one).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ class Settings(BaseSettings):
     # the retention playbook the service reads (tier horizon, actions); the shipped one
     # by default, as `attrition score` without --playbook
     playbook: Path | None = None
+    # the risk API: request bodies above this are refused (413) before anything parses
+    # them; a POST /v1/score of one RM's book with its records is about 2 MB
+    max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
 
     @property
     def store_url(self) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -44,6 +45,53 @@ def db_upgrade() -> None:
         console.print(f"The store at {shown} is up to date (schema revision {after}).")
     else:
         console.print(f"The store at {shown}: schema revision {before or 'none'} → {after}.")
+
+
+@db_app.command("grant-app-role")
+def db_grant_app_role(
+    role: Annotated[str, typer.Argument(help="The service's role, e.g. attrition_app.")],
+    password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ATTRITION_APP_ROLE_PASSWORD",
+            show_envvar=True,
+            help="Its password (better from the environment than the command line); "
+            "without it a new role can log in only where pg_hba.conf trusts it.",
+        ),
+    ] = None,
+) -> None:
+    """Make the PostgreSQL role the risk API connects as: it reads the store and appends
+    to the audit log, and cannot change a past row or the schema (safe to rerun).
+
+    Run as the store's owner (the role of `attrition db upgrade`), and again after every
+    `db upgrade` so that new tables are covered. The service then runs with
+    ATTRITION_DATABASE_URL naming this role; migrations, score, plan and keys keep
+    running as the owner. Creates the role only if it is missing; drops nothing.
+    """
+    import sqlalchemy as sa
+
+    from attrition.settings import load_settings
+    from attrition.store.roles import grant_app_role
+
+    url = load_settings().store_url
+    try:
+        done = grant_app_role(url, role, password)
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    how = "created" if done.created else "exists"
+    if done.password_set:
+        how += ", password set"
+    console.print(
+        f"Role {done.role} ({how}): reads {len(done.reads)} tables, appends to "
+        f"{', '.join(done.appends)}; no update, delete, truncate or DDL."
+    )
+    for warning in done.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}")
+    service = sa.make_url(url).set(username=role, password="PASSWORD" if password else None)
+    console.print(
+        "Serve with ATTRITION_DATABASE_URL="
+        f"{service.render_as_string(hide_password=False)}; rerun this after `db upgrade`."
+    )
 
 
 @runs_app.command("list")
@@ -191,19 +239,32 @@ def audit_export(
     console.print(f"Wrote {len(log):,} audit rows to {out}")
 
 
+class LogLevel(StrEnum):
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    log_level: Annotated[
+        LogLevel, typer.Option(help="Lowest level logged (info: one line per request).")
+    ] = LogLevel.info,
 ) -> None:
     """Start the risk API over the store (refused when its schema is not current).
 
     Callers authenticate with `Authorization: Bearer <key>` from `attrition keys create`;
-    the OpenAPI schema is at /docs.
+    the OpenAPI schema is at /docs. Logs are JSON lines on stderr: one per request
+    (method, route template, status, duration, key id, role, request id), never a
+    path with ids, a name or a key.
     """
     import uvicorn
 
+    from api.logs import logging_config
     from attrition.settings import load_settings
     from attrition.store import open_store
 
@@ -211,4 +272,13 @@ def serve(
         open_store(load_settings().store_url).dispose()
     except AttritionError as exc:
         raise _fail(exc) from exc
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=logging_config(log_level.value),  # applied in every worker
+        log_level=log_level.value,
+        access_log=False,  # it prints raw paths with ids; api.logs logs route templates
+    )
