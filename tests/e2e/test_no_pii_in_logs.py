@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -240,6 +241,7 @@ def _calls(base, keys, revoked, tables, clients, rm, branch, other) -> list[int]
     mine = clients[clients["branch_id"] == branch].index[0]
     theirs = clients[clients["branch_id"] == other].index[0]
     name = clients.loc[mine, "name"]
+    body_row = {"name": name, "email": rm.email}
     calls = [
         ("hr", f"/v1/rms/{rm.rm_id}/risk", 200),
         ("hr", f"/v1/clients/{mine}/risk", 403),
@@ -278,4 +280,29 @@ def _calls(base, keys, revoked, tables, clients, rm, branch, other) -> list[int]
         assert text_body.status_code == 415
         assert http.get("/metrics").status_code == 200
         statuses += [413, 415, 200]
+        # the writes and questions: a what-if, a recorded contact (retried), a score
+        # request whose rows carry a name and an e-mail
+        what_if = {"overrides": {"days_since_contact": 0}}
+        posts = [
+            ("branch_head", f"/v1/clients/{mine}/what-if", what_if, 200),
+            ("service", f"/v1/clients/{theirs}/what-if", what_if, 403),
+            ("hr", f"/v1/rms/{rm.rm_id}/what-if", {"overrides": {"overtime_hours_3m": 0}}, 200),
+            ("data_scientist", "/v1/score", {"model": "rossi", "rows": [body_row]}, 422),
+        ]
+        for role, path, payload, expected in posts:
+            got = http.post(path, json=payload, headers=_auth(keys[role])).status_code
+            assert got == expected, (role, path, got)
+            statuses.append(got)
+        contact = {
+            "client_id": str(mine),
+            "contacted_at": datetime.now(UTC).isoformat(),
+            "channel": "call",
+            "outcome": "will_stay",
+            "action_id": "backup_rm",
+        }
+        retry = {**_auth(keys["branch_head"]), "Idempotency-Key": "crm-0001"}
+        for expected in (201, 200):
+            got = http.post("/v1/contacts", json=contact, headers=retry).status_code
+            assert got == expected, got
+            statuses.append(got)
     return statuses
