@@ -1,4 +1,5 @@
-"""The registered models and their holdout metrics (data scientists only)."""
+"""The registered models, their holdout metrics and the levers a what-if question
+may set (data scientists only)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,27 @@ from pydantic import BaseModel, Field
 from api.deps import EngineDep, ScopeDep, SettingsDep
 from api.errors import ApiError
 from api.routes.risk import ERRORS
+from attrition.features.catalogue import CATALOGUE
+from attrition.pipeline.whatif import levers
 from attrition.registry import ModelRecord, ModelRegistry
 from attrition.results import number
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 Name = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 METRICS = ("horizon", "c_harrell", "c_uno", "auc", "brier", "ece", "ibs", "events_test")
+
+
+class LeverOut(BaseModel):
+    """An actionable feature the model reads: what ``POST .../what-if`` may set."""
+
+    feature: str
+    label_en: str
+    label_zh: str
+    min: float
+    max: float
+    moves: dict[str, str] = Field(
+        default_factory=dict, description="Features that move with it: scale or inverse"
+    )
 
 
 class ModelVersion(BaseModel):
@@ -29,6 +45,31 @@ class ModelVersion(BaseModel):
     holdout: list[dict[str, float | None]] = Field(
         default_factory=list, description="The registered model's holdout metrics by horizon"
     )
+    levers: list[LeverOut] = Field(
+        default_factory=list, description="What a what-if question may change (bank models)"
+    )
+
+
+def _levers(record: ModelRecord) -> list[LeverOut]:
+    entity = record.metadata.get("entity")
+    if entity not in CATALOGUE or record.problem is not None:
+        return []
+    out = []
+    for name in levers(entity, record):
+        info = CATALOGUE[entity][name]
+        lever = info.actionable
+        assert lever is not None  # levers() lists actionable features only
+        out.append(
+            LeverOut(
+                feature=name,
+                label_en=info.label_en,
+                label_zh=info.label_zh,
+                min=lever.min,
+                max=lever.max,
+                moves=dict(lever.moves),
+            )
+        )
+    return out
 
 
 def _version(record: ModelRecord, *, metrics: bool) -> ModelVersion:
@@ -50,6 +91,7 @@ def _version(record: ModelRecord, *, metrics: bool) -> ModelVersion:
         created_at=meta.get("created_at"),
         broken=record.problem,
         holdout=holdout,
+        levers=_levers(record) if metrics else [],
     )
 
 

@@ -117,3 +117,18 @@ def test_the_catalogue_declares_the_levers_the_issue_names():
     assert {"days_since_contact", "contacts_3m", "rm_departed", "rm_workload"} <= client_levers
     assert "book_size" in rm_levers
     assert dict(CATALOGUE["rm"]["book_size"].actionable.moves)["workload"] == "scale"
+
+
+def test_the_model_lists_its_levers_and_each_one_can_be_asked(bank_api):
+    client, keys, _, run = bank_api
+    headers = {"Authorization": f"Bearer {keys['data_scientist']}"}
+    (version,) = client.get("/v1/models/rm_resignation", headers=headers).json()
+    listed = {lever["feature"]: lever for lever in version["levers"]}
+    assert "book_size" in listed and listed["book_size"]["moves"]["workload"] == "scale"
+    assert all(CATALOGUE["rm"][name].actionable for name in listed)
+    row = _pick(run, "rm")
+    for name, lever in listed.items():
+        body = {"overrides": {name: lever["max"] / 2}}
+        response = _ask(client, keys["data_scientist"], "rm", row["id"], body)
+        assert response.status_code == 200, (name, response.json())
+    assert client.get("/v1/models", headers=headers).json()[0]["levers"] == []  # list: brief
