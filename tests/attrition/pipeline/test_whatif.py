@@ -18,7 +18,7 @@ from attrition.store.inputs import read_inputs
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-def stored(request, scoring, tmp_path_factory):
+def stored(request, scoring, tmp_path_factory, emptied):
     """The package's scoring run written to a store; (engine, run_id)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('whatif') / 'store.db'}"
@@ -29,7 +29,7 @@ def stored(request, scoring, tmp_path_factory):
     yield engine, run_id
     engine.dispose()
     if request.param == "postgresql":
-        request.getfixturevalue("emptied")(url)
+        emptied(url)
 
 
 def _record(home, scoring, entity: str):
