@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Path, Query
@@ -11,7 +11,7 @@ from api.deps import EngineDep, Scope, ScopeDep
 from api.errors import ApiError
 from api.schemas import Error, Risk
 from attrition.results import ScoringResult, number, plain
-from attrition.store import current_run_id, read_entity, run_as_of
+from attrition.store import read_current_entity
 
 router = APIRouter(prefix="/v1", tags=["risk"])
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -26,9 +26,8 @@ def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: s
     action = f"GET /v1/{entity}s/{{id}}/risk"
     if scope.reach(entity) == "none":
         scope.refuse(engine, action, entity, [entity_id])
-    run_id = current_run_id(engine, entity=entity, as_of=as_of)
-    found = read_entity(engine, run_id, entity, entity_id) if run_id is not None else None
-    branch = None if found is None else found.scores["branch_id"].iloc[0]
+    found = read_current_entity(engine, entity, entity_id, as_of=as_of)
+    branch = None if found is None else found.score["branch_id"]
     if found is None and scope.reach(entity) == "branches":
         # unknown to us is out of scope too: the same 403 whether it exists or not
         scope.refuse(engine, action, entity, [entity_id])
@@ -38,30 +37,41 @@ def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: s
         scope.audit(engine, action, entity, [entity_id], "not found")
         raise ApiError(404, "not_found", f"no {entity} {entity_id} in the scoring run")
     scope.audit(engine, action, entity, [entity_id], "ok")
-    return to_risk(found, 0, run_id, run_as_of(engine, run_id))
+    return risk_of(found.score, found.drivers, found.actions, found.run_id, found.as_of)
 
 
 def to_risk(found: ScoringResult, i: int, run_id: int, as_of: str) -> Risk:
     """Row ``i`` of a result, with its own drivers and actions, as the API shows it."""
     row = found.scores.iloc[i]
     key = (found.drivers["id"] == row["id"]) & (found.drivers["entity_type"] == row["entity_type"])
-    drivers = found.drivers[key]
+    drivers = [{k: plain(v) for k, v in d.items()} for d in found.drivers[key].to_dict("records")]
     key = (found.actions["id"] == row["id"]) & (found.actions["entity_type"] == row["entity_type"])
-    actions = found.actions[key]
+    actions = found.actions[key].to_dict("records")
+    return risk_of({k: plain(v) for k, v in row.items()}, drivers, actions, run_id, as_of)
+
+
+def risk_of(
+    score: dict[str, Any],
+    drivers: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    run_id: int,
+    as_of: str,
+) -> Risk:
+    """One entity's score row, drivers and actions (plain values) as the API shows it."""
     return Risk(
-        id=row["id"],
-        entity_type=row["entity_type"],
+        id=score["id"],
+        entity_type=score["entity_type"],
         as_of=as_of,
         run_id=run_id,
-        model=row["model"],
-        model_version=int(row["model_version"]),
-        risk={str(m): number(row[f"risk_{m}m"]) for m in range(1, 13)},
-        tier=row["tier"],
-        value_at_risk=number(row["value_at_risk"]),
-        model_warning=row["model_warning"],
-        branch_id=row["branch_id"],
-        drivers=[{k: plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
-        actions=actions.to_dict("records"),
+        model=score["model"],
+        model_version=int(score["model_version"]),
+        risk={str(m): number(score[f"risk_{m}m"]) for m in range(1, 13)},
+        tier=score["tier"],
+        value_at_risk=number(score["value_at_risk"]),
+        model_warning=score["model_warning"],
+        branch_id=score["branch_id"],
+        drivers=drivers,
+        actions=actions,
     )
 
 
