@@ -15,6 +15,7 @@ from api import errors, metrics
 from api.routes import branches, health, models, plans, risk
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
+from attrition.store.keys import KeyCache
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.engine, app.state.settings = engine, settings
+    app.state.keys = KeyCache(engine, settings.api_key_cache_seconds)
     errors.install(app)
     metrics.install(app)
     app.include_router(health.router)

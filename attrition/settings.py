@@ -4,7 +4,9 @@
 SQLite file. ``ATTRITION_DATABASE_URL``: the store on another database (e.g.
 ``postgresql+psycopg://user@host/db``). ``ATTRITION_BRANCH_HEAD_RM_NAMES``: whether the
 risk API shows a branch head their own RMs' flight risk by name (default: no; RM risk
-is HR-confidential).
+is HR-confidential). ``ATTRITION_API_KEY_CACHE_SECONDS`` (default 5): how long the risk
+API trusts a key it has verified before reading the key table again, so a revoked key
+is refused within that many seconds (0: checked on every request).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     # the risk API: may a branch head read their own branch's RMs by name (HR's call)?
     branch_head_rm_names: bool = False
+    # the risk API remembers a valid key this long: a revoked key is refused within it
+    api_key_cache_seconds: float = 5.0
 
     @property
     def store_url(self) -> str:
