@@ -13,8 +13,9 @@ DEMO_CLIENTS ?= 20000
 setup: $(STAMP)
 
 # System packages: CJK fonts for Chinese PDFs, poppler to turn PDFs into PNGs in tests,
-# pango for WeasyPrint. Installed only when one is missing.
-SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+# pango for WeasyPrint, wrk to load the risk API in bench/bench_api.py. Installed only
+# when one is missing.
+SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 wrk
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -57,6 +58,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_sequence_quality.py
 	$(BIN)/python bench/bench_explain.py
 	$(BIN)/python bench/bench_score.py
+	$(BIN)/python bench/bench_api.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -13,8 +13,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from api.errors import FORBIDDEN, ApiError
 from attrition.playbook import Playbook
 from attrition.settings import Settings
-from attrition.store.audit import record
-from attrition.store.keys import Caller, check_key
+from attrition.store.audit import append
+from attrition.store.keys import Caller, KeyCache
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer atk_<id>_<secret>")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or X-API-Key")
@@ -42,11 +42,12 @@ def get_caller(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
-    engine: EngineDep,
 ) -> Caller:
-    """The key's owner; a missing, wrong, expired or revoked key is one and the same 401."""
+    """The key's owner; a missing, wrong, expired or revoked key is one and the same 401
+    (a revoked key within the settings' ``api_key_cache_seconds``)."""
     key = bearer.credentials if bearer is not None else header
-    caller = check_key(engine, key) if key else None
+    keys: KeyCache = request.app.state.keys
+    caller = keys.check(key) if key else None
     if caller is None:
         raise ApiError(401, "unauthorized", "a valid API key is needed (Authorization: Bearer)")
     request.state.caller = caller  # the request log writes its key id and role
@@ -126,16 +127,15 @@ class Scope:
         ids: list[str],
         outcome: str,
     ) -> None:
-        with engine.begin() as conn:
-            record(
-                conn,
-                action=action,
-                key_id=self.caller.key_id,
-                role=self.caller.role,
-                entity_type=entity_type,
-                entity_ids=ids,
-                outcome=outcome,
-            )
+        append(
+            engine,
+            action=action,
+            key_id=self.caller.key_id,
+            role=self.caller.role,
+            entity_type=entity_type,
+            entity_ids=ids,
+            outcome=outcome,
+        )
 
     def refuse(self, engine: sa.Engine, action: str, entity_type: str, ids: list[str]) -> None:
         self.audit(engine, action, entity_type, ids, "forbidden")

@@ -16,6 +16,7 @@ from api.routes import branches, contacts, health, models, plans, risk, score, w
 from attrition.playbook import load_playbook
 from attrition.settings import Settings, load_settings
 from attrition.store import open_store
+from attrition.store.keys import KeyCache
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.engine, app.state.settings, app.state.playbook = engine, settings, playbook
+    app.state.keys = KeyCache(engine, settings.api_key_cache_seconds)
     errors.install(app)
     # middleware added later wraps the earlier: the request log sees every request (and
     # its time), then the metrics, then the body checks, just before routing. The body

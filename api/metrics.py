@@ -8,9 +8,8 @@ their counts and nothing process-wide is changed.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -18,6 +17,34 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+
+class _Measure:
+    """Counts each HTTP request and times it, labelled by its route's template."""
+
+    def __init__(self, app: ASGIApp, *, requests: Counter, latency: Histogram) -> None:
+        self.app, self.requests, self.latency = app, requests, latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500  # unless a response starts: an exception is a server error
+
+        async def sent(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            template = getattr(scope.get("route"), "path", "unmatched")
+            self.latency.labels(template).observe(time.perf_counter() - start)
+            self.requests.labels(template, scope["method"], str(status)).inc()
 
 
 def install(app: FastAPI) -> None:
@@ -36,17 +63,9 @@ def install(app: FastAPI) -> None:
         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
     )
 
-    @app.middleware("http")
-    async def _measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        latency.labels(template).observe(time.perf_counter() - start)
-        requests.labels(template, request.method, str(response.status_code)).inc()
-        return response
+    # a plain ASGI middleware: BaseHTTPMiddleware would add a task and a stream to
+    # every request (a tenth of the risk API's time under load)
+    app.add_middleware(_Measure, requests=requests, latency=latency)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

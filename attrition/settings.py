@@ -8,7 +8,9 @@ is HR-confidential). ``ATTRITION_SCORE_MAX_ROWS``: the most rows one ``POST /v1/
 may carry, over all its tables (default 5,000; the request is refused, not cut).
 ``ATTRITION_MAX_BODY_BYTES``: the largest request body the risk API reads (default
 8 MiB; larger ones are a 413). ``ATTRITION_PLAYBOOK``: the retention playbook the
-service reads (default: the shipped one).
+service reads (default: the shipped one). ``ATTRITION_API_KEY_CACHE_SECONDS`` (default
+5): how long the risk API trusts a key it has verified before reading the key table
+again, so a revoked key is refused within that many seconds (0: checked every time).
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     # the risk API: request bodies above this are refused (413) before anything parses
     # them; a POST /v1/score of one RM's book with its records is about 2 MB
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    # the risk API remembers a valid key this long: a revoked key is refused within it
+    api_key_cache_seconds: float = 5.0
 
     @property
     def store_url(self) -> str:

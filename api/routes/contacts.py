@@ -106,8 +106,8 @@ def record(
     client_id = body.client_id
     if not scope.records_contacts():
         scope.refuse(engine, ACTION, "client", [client_id])
-    run_id, found = find_in_scope(engine, scope, ACTION, "client", client_id, body.as_of)
-    row = found.scores.iloc[0]
+    found = find_in_scope(engine, scope, ACTION, "client", client_id, body.as_of)
+    run_id, row = found.run_id, found.score
     problems = {}
     now = datetime.now(UTC)
     if body.contacted_at > now + CLOCK_SKEW:

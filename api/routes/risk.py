@@ -11,7 +11,8 @@ from api.deps import EngineDep, Scope, ScopeDep
 from api.errors import ApiError
 from api.schemas import Error, Risk
 from attrition.results import ScoringResult, number, plain
-from attrition.store import current_run_id, read_entity, run_as_of
+from attrition.store import read_current_entity
+from attrition.store.runs import EntityRecord
 
 router = APIRouter(prefix="/v1", tags=["risk"])
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -24,30 +25,29 @@ ERRORS = {401: {"model": Error}, 403: {"model": Error}, 404: {"model": Error}}
 
 def find_in_scope(
     engine: sa.Engine, scope: Scope, action: str, entity: str, entity_id: str, as_of: str | None
-) -> tuple[int, ScoringResult]:
+) -> EntityRecord:
     """The entity in the current run (or the run at ``as_of``), when the caller may
     read it. Refusals and misses are audited here; the caller audits what it serves."""
     if scope.reach(entity) == "none":
         scope.refuse(engine, action, entity, [entity_id])
-    run_id = current_run_id(engine, entity=entity, as_of=as_of)
-    found = read_entity(engine, run_id, entity, entity_id) if run_id is not None else None
-    branch = None if found is None else found.scores["branch_id"].iloc[0]
+    found = read_current_entity(engine, entity, entity_id, as_of=as_of)
+    branch = None if found is None else found.score["branch_id"]
     if found is None and scope.reach(entity) == "branches":
         # unknown to us is out of scope too: the same 403 whether it exists or not
         scope.refuse(engine, action, entity, [entity_id])
     if found is not None and not scope.allows(entity, branch):
         scope.refuse(engine, action, entity, [entity_id])
-    if found is None or run_id is None:
+    if found is None:
         scope.audit(engine, action, entity, [entity_id], "not found")
         raise ApiError(404, "not_found", f"no {entity} {entity_id} in the scoring run")
-    return run_id, found
+    return found
 
 
 def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None) -> Risk:
     action = f"GET /v1/{entity}s/{{id}}/risk"
-    run_id, found = find_in_scope(engine, scope, action, entity, entity_id, as_of)
+    found = find_in_scope(engine, scope, action, entity, entity_id, as_of)
     scope.audit(engine, action, entity, [entity_id], "ok")
-    return to_risk(found, 0, run_id, run_as_of(engine, run_id))
+    return risk_of(found.score, found.drivers, found.actions, found.run_id, found.as_of)
 
 
 def to_risk(found: ScoringResult, i: int, run_id: int, as_of: str) -> Risk:
@@ -61,23 +61,40 @@ def risk_fields(found: ScoringResult, i: int) -> dict[str, Any]:
     ``risk_13`` -> ``"13"``)."""
     row = found.scores.iloc[i]
     key = (found.drivers["id"] == row["id"]) & (found.drivers["entity_type"] == row["entity_type"])
-    drivers = found.drivers[key]
+    drivers = [{k: plain(v) for k, v in d.items()} for d in found.drivers[key].to_dict("records")]
     key = (found.actions["id"] == row["id"]) & (found.actions["entity_type"] == row["entity_type"])
-    actions = found.actions[key]
-    curve = [c for c in found.scores.columns if c.startswith("risk_")]
+    actions = [{k: plain(v) for k, v in a.items()} for a in found.actions[key].to_dict("records")]
+    return _fields({k: plain(v) for k, v in row.items()}, drivers, actions)
+
+
+def _fields(
+    score: dict[str, Any], drivers: list[dict[str, Any]], actions: list[dict[str, Any]]
+) -> dict[str, Any]:
+    curve = [c for c in score if c.startswith("risk_")]
     return {
-        "id": row["id"],
-        "entity_type": row["entity_type"],
-        "model": row["model"],
-        "model_version": int(row["model_version"]),
-        "risk": {c[5:].removesuffix("m"): number(row[c]) for c in curve},
-        "tier": row["tier"],
-        "value_at_risk": number(row["value_at_risk"]),
-        "model_warning": plain(row["model_warning"]),
-        "branch_id": plain(row.get("branch_id")),
-        "drivers": [{k: plain(v) for k, v in d.items()} for d in drivers.to_dict("records")],
-        "actions": [{k: plain(v) for k, v in a.items()} for a in actions.to_dict("records")],
+        "id": score["id"],
+        "entity_type": score["entity_type"],
+        "model": score["model"],
+        "model_version": int(score["model_version"]),
+        "risk": {c[5:].removesuffix("m"): number(score[c]) for c in curve},
+        "tier": score["tier"],
+        "value_at_risk": number(score["value_at_risk"]),
+        "model_warning": score["model_warning"],
+        "branch_id": score.get("branch_id"),
+        "drivers": drivers,
+        "actions": actions,
     }
+
+
+def risk_of(
+    score: dict[str, Any],
+    drivers: list[dict[str, Any]],
+    actions: list[dict[str, Any]],
+    run_id: int,
+    as_of: str,
+) -> Risk:
+    """One entity's score row, drivers and actions (plain values) as the API shows it."""
+    return Risk(**_fields(score, drivers, actions), as_of=as_of, run_id=run_id)
 
 
 @router.get("/clients/{client_id}/risk", response_model=Risk, responses=ERRORS)

@@ -26,7 +26,6 @@ from attrition.playbook import Playbook
 from attrition.registry import ModelRegistry, RegistryError
 from attrition.results import MONTHS, number, plain
 from attrition.settings import Settings
-from attrition.store import run_as_of
 from attrition.store.inputs import read_inputs
 
 router = APIRouter(prefix="/v1", tags=["what-if"])
@@ -93,8 +92,8 @@ def _ask(
     body: WhatIfRequest,
 ) -> WhatIfAnswer:
     action = f"POST /v1/{entity}s/{{id}}/what-if"
-    run_id, found = find_in_scope(engine, scope, action, entity, entity_id, body.as_of)
-    row = found.scores.iloc[0]
+    found = find_in_scope(engine, scope, action, entity, entity_id, body.as_of)
+    run_id, row = found.run_id, found.score
     inputs = read_inputs(engine, run_id, entity, entity_id)
     ref = f"{row['model']}@{int(row['model_version'])}"
     if inputs is None:
@@ -122,7 +121,7 @@ def _ask(
     return WhatIfAnswer(
         id=entity_id,
         entity_type=entity,
-        as_of=run_as_of(engine, run_id),
+        as_of=found.as_of,
         run_id=run_id,
         model=row["model"],
         model_version=int(row["model_version"]),

@@ -8,13 +8,40 @@ both on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 
 from attrition.store import schema
+from attrition.store.engine import StoreError
+
+
+def _row(
+    *,
+    action: str,
+    key_id: str | None,
+    role: str | None,
+    entity_type: str | None,
+    entity_ids: Iterable[str],
+    count: int | None,
+    outcome: str,
+) -> dict[str, Any]:
+    ids = [str(i) for i in entity_ids]
+    return {
+        "at": datetime.now(UTC),
+        "key_id": key_id,
+        "role": role,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_ids": ",".join(ids) or None,
+        "count": len(ids) if count is None and ids else count,
+        "outcome": outcome,
+    }
 
 
 def record(
@@ -29,19 +56,110 @@ def record(
     outcome: str = "ok",
 ) -> None:
     """Append one audit row inside the caller's transaction."""
-    ids = [str(i) for i in entity_ids]
-    conn.execute(
-        sa.insert(schema.audit_log).values(
-            at=datetime.now(UTC),
-            key_id=key_id,
-            role=role,
-            action=action,
-            entity_type=entity_type,
-            entity_ids=",".join(ids) or None,
-            count=len(ids) if count is None and ids else count,
-            outcome=outcome,
-        )
+    row = _row(
+        action=action,
+        key_id=key_id,
+        role=role,
+        entity_type=entity_type,
+        entity_ids=entity_ids,
+        count=count,
+        outcome=outcome,
     )
+    conn.execute(sa.insert(schema.audit_log).values(**row))
+
+
+def append(
+    engine: sa.Engine,
+    *,
+    action: str,
+    key_id: str | None = None,
+    role: str | None = None,
+    entity_type: str | None = None,
+    entity_ids: Iterable[str] = (),
+    count: int | None = None,
+    outcome: str = "ok",
+) -> None:
+    """Append one audit row and return once it is committed (durable: the API answers
+    only after its read is logged). Rows appended at the same time from several
+    threads share one commit (group commit), so the log costs one disk flush per
+    batch of requests instead of one per request.
+
+    Raises
+    ------
+    StoreError
+        The row could not be written (nor the others of its commit).
+    """
+    row = _row(
+        action=action,
+        key_id=key_id,
+        role=role,
+        entity_type=entity_type,
+        entity_ids=entity_ids,
+        count=count,
+        outcome=outcome,
+    )
+    with _LOCK:
+        writer = _WRITERS.get(engine)
+        if writer is None:
+            writer = _WRITERS[engine] = _GroupCommit(engine)
+    writer.append(row)
+
+
+class _Ticket:
+    __slots__ = ("done", "error", "row")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.row, self.done, self.error = row, False, None
+
+
+class _GroupCommit:
+    """Commits queued rows in batches: a caller that finds no commit under way writes
+    every row queued so far (its own included) in one transaction; callers arriving
+    meanwhile wait for it to finish, then one of them writes the next batch."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._cond = threading.Condition()
+        self._queue: list[_Ticket] = []
+        self._writing = False
+
+    def append(self, row: dict[str, Any]) -> None:
+        ticket = _Ticket(row)
+        with self._cond:
+            self._queue.append(ticket)
+            while not ticket.done:
+                if self._writing:
+                    self._cond.wait()
+                else:
+                    self._write_queue()
+        if ticket.error is not None:
+            raise StoreError(
+                f"the audit log could not be written ({ticket.error})"
+            ) from ticket.error
+
+    def _write_queue(self) -> None:
+        """Called holding the lock; releases it while the batch is written."""
+        batch, self._queue = self._queue, []
+        self._writing = True
+        self._cond.release()
+        error: BaseException | None = RuntimeError("interrupted while writing")
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.insert(schema.audit_log), [t.row for t in batch])
+            error = None
+        except Exception as exc:  # every caller of the batch gets it
+            error = exc
+        finally:
+            self._cond.acquire()
+            self._writing = False
+            for t in batch:
+                t.done, t.error = True, error
+            self._cond.notify_all()
+
+
+# one group-commit writer per engine (an engine is one store's connection pool)
+_WRITERS: weakref.WeakKeyDictionary[sa.Engine, _GroupCommit] = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
 
 
 def export_audit(engine: sa.Engine, since: datetime | None = None) -> pd.DataFrame:

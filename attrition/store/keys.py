@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -87,6 +89,12 @@ def create_key(
 def check_key(engine: sa.Engine, key: str) -> Caller | None:
     """The caller a key names, or None when it is malformed, unknown, wrong, expired or
     revoked (all alike, so a failed check says nothing about which)."""
+    found = _verify(engine, key)
+    return None if found is None else found[0]
+
+
+def _verify(engine: sa.Engine, key: str) -> tuple[Caller, datetime | None] | None:
+    """The caller and the key's expiry, for a key valid now."""
     parts = key.split("_", 2) if isinstance(key, str) else []
     if len(parts) != 3 or parts[0] != PREFIX:
         return None
@@ -99,10 +107,53 @@ def check_key(engine: sa.Engine, key: str) -> Caller | None:
     if not hmac.compare_digest(_hash(row.salt, secret), row.secret_hash):
         return None
     now = datetime.now(UTC)
-    if row.revoked_at is not None or (row.expires_at is not None and _utc(row.expires_at) <= now):
+    expires = None if row.expires_at is None else _utc(row.expires_at)
+    if row.revoked_at is not None or (expires is not None and expires <= now):
         return None
     branches = tuple(b for b in (row.branches or "").split(",") if b)
-    return Caller(row.key_id, row.role, branches, row.name)
+    return Caller(row.key_id, row.role, branches, row.name), expires
+
+
+class KeyCache:
+    """:func:`check_key` remembering each valid key for ``seconds``, so that a service
+    answering many requests does not read the key table for every one.
+
+    The bound: a key revoked (from any process) is refused at most ``seconds`` after
+    its revocation; its expiry is checked on every use. Only valid keys are kept, by a
+    hash of the whole key (a wrong secret never matches a remembered key), and at most
+    ``size`` of them. ``seconds=0`` checks the store every time.
+    """
+
+    def __init__(
+        self,
+        engine: sa.Engine,
+        seconds: float,
+        *,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine, self._seconds, self._size, self._clock = engine, seconds, size, clock
+        self._known: dict[bytes, tuple[Caller, datetime | None, float]] = {}
+
+    def check(self, key: str) -> Caller | None:
+        """Like :func:`check_key`, within the bound above."""
+        if self._seconds <= 0 or not isinstance(key, str):
+            return check_key(self._engine, key)
+        digest = hashlib.sha256(key.encode()).digest()
+        known = self._known.get(digest)
+        now = self._clock()
+        if known is not None:
+            caller, expires, checked = known
+            if now - checked < self._seconds:
+                return caller if expires is None or datetime.now(UTC) < expires else None
+        found = _verify(self._engine, key)
+        if found is None:
+            self._known.pop(digest, None)
+            return None
+        if len(self._known) >= self._size:
+            self._known.clear()  # rare (that many live keys): simply start over
+        self._known[digest] = (*found, now)
+        return found[0]
 
 
 def _utc(at: datetime) -> datetime:

@@ -16,7 +16,9 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -200,19 +202,23 @@ def _record_models(conn: sa.Connection, scores: pd.DataFrame) -> None:
         conn.execute(sa.insert(table), new)
 
 
-def current_run_id(
-    engine: sa.Engine, *, entity: str | None = None, as_of: str | None = None
-) -> int | None:
-    """The newest complete run (holding ``entity``, at ``as_of`` when given)."""
+def _current_run_query(entity: str | None, as_of: str | None) -> sa.Select:
     runs = schema.scoring_runs
-    query = sa.select(sa.func.max(runs.c.run_id)).where(runs.c.status == "complete")
+    query = sa.select(runs.c.run_id, runs.c.as_of).where(runs.c.status == "complete")
     if entity is not None:
         query = query.where(runs.c.entities.contains(entity))
     if as_of is not None:
         query = query.where(runs.c.as_of == as_of)
+    return query.order_by(runs.c.run_id.desc()).limit(1)
+
+
+def current_run_id(
+    engine: sa.Engine, *, entity: str | None = None, as_of: str | None = None
+) -> int | None:
+    """The newest complete run (holding ``entity``, at ``as_of`` when given)."""
     with engine.connect() as conn:
-        found = conn.execute(query).scalar()
-    return None if found is None else int(found)
+        found = conn.execute(_current_run_query(entity, as_of)).first()
+    return None if found is None else int(found.run_id)
 
 
 def list_runs(engine: sa.Engine) -> pd.DataFrame:
@@ -264,21 +270,89 @@ def read_run(engine: sa.Engine, run_id: int) -> ScoringResult:
     )
 
 
+def _select(table: sa.Table) -> sa.Select:
+    """Every column of a run's table but the run id."""
+    return sa.select(*[c for c in table.columns if c.name != "run_id"])
+
+
+@dataclass(frozen=True)
+class EntityRecord:
+    """One entity of a run as plain Python values: its score row (``SCORE_COLUMNS``),
+    drivers (``DRIVER_COLUMNS`` less the key, a value being its number or its text) and
+    actions (``ACTION_COLUMNS`` less the key), in rank order."""
+
+    run_id: int
+    as_of: str
+    score: dict[str, Any]
+    drivers: list[dict[str, Any]]
+    actions: list[dict[str, Any]]
+
+
+# one entity's rows by primary key (the risk API runs these on every request: built once)
+def _by_key(table: sa.Table, *, ranked: bool) -> sa.Select:
+    query = _select(table).where(
+        table.c.run_id == sa.bindparam("run_id"),
+        table.c.entity_type == sa.bindparam("entity_type"),
+        table.c.id == sa.bindparam("id"),
+    )
+    return query.order_by(table.c.rank) if ranked else query
+
+
+_ENTITY_QUERIES = (
+    _by_key(schema.scores, ranked=False),
+    _by_key(schema.drivers, ranked=True),
+    _by_key(schema.actions, ranked=True),
+)
+
+
+def _entity_rows(
+    conn: sa.Connection, run_id: int, entity_type: str, entity_id: str
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
+    """An entity's stored score, driver and action rows (None when the run has none)."""
+    key = {"run_id": int(run_id), "entity_type": entity_type, "id": entity_id}
+    score_q, drivers_q, actions_q = _ENTITY_QUERIES
+    score = conn.execute(score_q, key).mappings().first()
+    if score is None:
+        return None
+    drivers = [dict(r) for r in conn.execute(drivers_q, key).mappings()]
+    actions = [dict(r) for r in conn.execute(actions_q, key).mappings()]
+    return dict(score), drivers, actions
+
+
 def read_entity(
     engine: sa.Engine, run_id: int, entity_type: str, entity_id: str
 ) -> ScoringResult | None:
     """One entity's score, drivers and actions in a run (None when the run has none)."""
-    t = schema.scores
-    run_id = int(run_id)
     with engine.connect() as conn:
-        query = _select(t).where(
-            t.c.run_id == run_id, t.c.entity_type == entity_type, t.c.id == entity_id
-        )
-        scores = pd.read_sql(query, conn)
-        if scores.empty:
-            return None
-        drivers, actions = _details(conn, run_id, entity_type, [entity_id])
-    return _result(scores, drivers, actions)
+        rows = _entity_rows(conn, run_id, entity_type, entity_id)
+    if rows is None:
+        return None
+    score, drivers, actions = rows
+    details = [
+        pd.DataFrame(items, columns=[c.name for c in table.columns if c.name != "run_id"])
+        for items, table in ((drivers, schema.drivers), (actions, schema.actions))
+    ]
+    return _result(pd.DataFrame([score]), *details)
+
+
+def read_current_entity(
+    engine: sa.Engine, entity_type: str, entity_id: str, *, as_of: str | None = None
+) -> EntityRecord | None:
+    """An entity in the current run holding its population (the run at ``as_of`` when
+    given) as plain values, or None: one connection and primary-key lookups, no
+    frames, because the risk API asks this on every request."""
+    with engine.connect() as conn:
+        run = conn.execute(_current_run_query(entity_type, as_of)).first()
+        rows = None if run is None else _entity_rows(conn, run.run_id, entity_type, entity_id)
+    if rows is None:
+        return None
+    score, drivers, actions = rows
+    for d in drivers:
+        number, text = d.pop("value_num"), d.pop("value_text")
+        d["value"] = number if number is not None else text
+    for a in actions:
+        a["remote"] = bool(a["remote"])  # SQLite keeps 0/1
+    return EntityRecord(int(run.run_id), str(run.as_of), score, drivers, actions)
 
 
 def run_as_of(engine: sa.Engine, run_id: int) -> str:
@@ -320,11 +394,6 @@ def branch_page(
         scores = pd.read_sql(query.order_by(value.desc(), t.c.id).limit(limit), conn)
         drivers, actions = _details(conn, run_id, entity_type, scores["id"].tolist())
     return _result(scores, drivers, actions)
-
-
-def _select(table: sa.Table) -> sa.Select:
-    """Every column of a run's table but the run id."""
-    return sa.select(*[c for c in table.columns if c.name != "run_id"])
 
 
 def _details(

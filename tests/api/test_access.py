@@ -7,6 +7,8 @@ reach is by branch; 404 only inside a scope that covers everything.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -74,8 +76,8 @@ def test_each_role_sees_only_its_scope_and_out_of_scope_looks_like_nonexistent(a
     assert all(b == forbidden[0] for b in forbidden)  # no id probing
 
 
-def test_missing_wrong_expired_and_revoked_keys_are_401_with_one_shape(api):
-    client, keys, engine = api
+def test_missing_and_wrong_keys_are_401_with_one_shape(api):
+    client, keys, _ = api
     for headers in (
         {},
         {"Authorization": "Bearer atk_nope_nope"},
@@ -85,8 +87,29 @@ def test_missing_wrong_expired_and_revoked_keys_are_401_with_one_shape(api):
         assert response.status_code == 401
         assert set(response.json()) == {"code", "message", "details"}
     assert client.get("/v1/rms/R1/risk", headers={"X-API-Key": keys["hr"]}).status_code == 200
-    revoke_key(engine, keys["hr"].split("_")[1])
-    assert client.get("/v1/rms/R1/risk", headers={"X-API-Key": keys["hr"]}).status_code == 401
+
+
+def test_a_revoked_key_is_refused_within_the_documented_bound(api, tmp_path):
+    _, keys, engine = api
+    bound = 2.0  # ATTRITION_API_KEY_CACHE_SECONDS
+    url = engine.url.render_as_string(hide_password=False)
+    settings = Settings(home=tmp_path, database_url=url, api_key_cache_seconds=bound)
+    headers = {"X-API-Key": keys["hr"]}
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/v1/rms/R1/risk", headers=headers).status_code == 200
+        revoke_key(engine, keys["hr"].split("_")[1])
+        revoked = time.monotonic()
+        statuses = []
+        while time.monotonic() - revoked < bound + 1.0:
+            statuses.append(client.get("/v1/rms/R1/risk", headers=headers).status_code)
+            if statuses[-1] == 401:
+                break
+            time.sleep(0.05)
+        waited = time.monotonic() - revoked
+    assert statuses[0] == 200  # remembered for a while: the key table is not read each time
+    assert statuses[-1] == 401 and waited <= bound + 0.5, (statuses, waited)
+    with TestClient(create_app(settings.model_copy(update={"api_key_cache_seconds": 0}))) as c:
+        assert c.get("/v1/rms/R1/risk", headers=headers).status_code == 401  # no memory
 
 
 def test_every_read_of_an_rms_risk_is_one_audit_row_without_names(api):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from attrition.store import StoreError, open_store, upgrade_store
-from attrition.store.audit import export_audit
-from attrition.store.keys import check_key, create_key, list_keys, revoke_key
+from attrition.store.audit import append, export_audit
+from attrition.store.keys import KeyCache, check_key, create_key, list_keys, revoke_key
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
@@ -97,3 +99,81 @@ def test_every_key_change_is_audited_and_the_log_cannot_be_changed(engine):
     assert len(export_audit(engine)) == 2
     later = export_audit(engine, since=datetime.now(UTC) + timedelta(minutes=1))
     assert later.empty
+
+
+class _Clock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_remembered_key_is_refused_within_the_bound_after_revocation(engine):
+    key, caller = create_key(engine, role="hr")
+    clock = _Clock()
+    keys = KeyCache(engine, 5.0, clock=clock)
+    assert keys.check(key) == caller
+    revoke_key(engine, caller.key_id)
+    clock.now = 4.9
+    assert keys.check(key) == caller  # remembered: the store was not read again
+    clock.now = 5.0
+    assert keys.check(key) is None  # the bound reached: read again, and refused
+    clock.now = 5.1
+    assert keys.check(key) is None
+    assert KeyCache(engine, 0).check(key) is None  # no memory: refused at once
+
+
+def test_a_remembered_key_still_expires_on_time_and_wrong_keys_are_never_remembered(engine):
+    key, caller = create_key(engine, role="hr", expires_days=1)
+    with engine.begin() as conn:  # the key's last second
+        conn.execute(
+            sa.text("UPDATE api_keys SET expires_at = :t"),
+            {"t": datetime.now(UTC) + timedelta(seconds=1)},
+        )
+    keys = KeyCache(engine, 3600.0)
+    assert keys.check(key) == caller
+    time.sleep(1.1)
+    assert keys.check(key) is None  # expiry is checked on every use, not after the bound
+    wrong = key[:-1] + ("x" if key[-1] != "x" else "y")
+    assert keys.check(wrong) is None and keys.check("") is None
+
+
+def test_audit_rows_appended_at_once_from_many_threads_each_land_once_in_shared_commits(engine):
+    commits = []
+    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    threads, each = 16, 10
+    start = threading.Barrier(threads)
+
+    def reader(n: int) -> None:
+        start.wait()
+        for i in range(each):
+            append(
+                engine,
+                action="GET /v1/rms/{id}/risk",
+                key_id="k",
+                role="hr",
+                entity_type="rm",
+                entity_ids=[f"R{n}-{i}"],
+            )
+
+    pool = [threading.Thread(target=reader, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    log = export_audit(engine)
+    assert sorted(log["entity_ids"]) == sorted(
+        f"R{n}-{i}" for n in range(threads) for i in range(each)
+    )
+    assert (log["count"] == 1).all() and (log["outcome"] == "ok").all()
+    assert len(commits) < threads * each  # readers shared commits
+
+
+def test_an_audit_row_that_cannot_be_written_fails_the_caller(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE audit_log"))
+    with pytest.raises(StoreError, match="audit log could not be written"):
+        append(engine, action="GET /v1/rms/{id}/risk", entity_ids=["R1"])
