@@ -43,9 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.keys = KeyCache(engine, settings.api_key_cache_seconds)
     errors.install(app)
     # middleware added later wraps the earlier: the request log sees every request (and
-    # its time), then the metrics, then the body checks, just before routing. The body
-    # checks stay inside the metrics' BaseHTTPMiddleware: an error raised from `receive`
-    # through it arrives in an exception group, which FastAPI would answer with a 400
+    # its time), then the metrics, then the body checks, just before routing
     limits.install(app, settings.max_body_bytes)
     metrics.install(app)
     logs.install(app)
