@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.errors import FORBIDDEN, ApiError
@@ -21,15 +22,15 @@ _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or X-API
 Reach = Literal["all", "branches", "none"]
 
 
-def get_engine(request: Request) -> sa.Engine:
+async def get_engine(request: Request) -> sa.Engine:
     return request.app.state.engine
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_playbook(request: Request) -> Playbook:
+async def get_playbook(request: Request) -> Playbook:
     return request.app.state.playbook
 
 
@@ -38,16 +39,23 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 PlaybookDep = Annotated[Playbook, Depends(get_playbook)]
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
 ) -> Caller:
     """The key's owner; a missing, wrong, expired or revoked key is one and the same 401
     (a revoked key within the settings' ``api_key_cache_seconds``)."""
+    # async, like the other dependencies here: FastAPI runs a sync dependency in its
+    # thread pool, a hop per dependency per request; only a key not remembered needs
+    # the store, and that read goes to a thread
     key = bearer.credentials if bearer is not None else header
     keys: KeyCache = request.app.state.keys
-    caller = keys.check(key) if key else None
+    caller = None
+    if key:
+        answered, caller = keys.remembered(key)
+        if not answered:
+            caller = await run_in_threadpool(keys.check, key)
     if caller is None:
         raise ApiError(401, "unauthorized", "a valid API key is needed (Authorization: Bearer)")
     request.state.caller = caller  # the request log writes its key id and role
@@ -142,7 +150,7 @@ class Scope:
         raise FORBIDDEN
 
 
-def get_scope(caller: Annotated[Caller, Depends(get_caller)], settings: SettingsDep) -> Scope:
+async def get_scope(caller: Annotated[Caller, Depends(get_caller)], settings: SettingsDep) -> Scope:
     return Scope(caller, settings.branch_head_rm_names)
 
 

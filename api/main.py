@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from api import errors, limits, logs, metrics
@@ -27,6 +28,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # sync routes run in anyio's thread pool (40 threads by default); more threads
+        # than a worker's core can keep busy only fight over the GIL (measured: 4 to 8
+        # threads answer more risk reads a second than 40, at a third of the p99)
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         try:
             yield
         finally:

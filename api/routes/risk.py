@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Response
 
 from api.deps import EngineDep, Scope, ScopeDep
 from api.errors import ApiError
@@ -43,11 +43,16 @@ def find_in_scope(
     return found
 
 
-def _risk(engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None) -> Risk:
+def _risk(
+    engine: sa.Engine, scope: Scope, entity: str, entity_id: str, as_of: str | None
+) -> Response:
     action = f"GET /v1/{entity}s/{{id}}/risk"
     found = find_in_scope(engine, scope, action, entity, entity_id, as_of)
     scope.audit(engine, action, entity, [entity_id], "ok")
-    return risk_of(found.score, found.drivers, found.actions, found.run_id, found.as_of)
+    risk = risk_of(found.score, found.drivers, found.actions, found.run_id, found.as_of)
+    # built and validated once: the hot read skips FastAPI's second pass over the
+    # response model (the schema still comes from response_model)
+    return Response(risk.model_dump_json(), media_type="application/json")
 
 
 def to_risk(found: ScoringResult, i: int, run_id: int, as_of: str) -> Risk:
@@ -103,7 +108,7 @@ def client_risk(
     engine: EngineDep,
     client_id: EntityId,
     as_of: Month = None,
-) -> Risk:
+) -> Response:
     """A client's risk curve (1-12 months), tier, value at risk, drivers and actions."""
     return _risk(engine, scope, "client", client_id, as_of)
 
@@ -114,6 +119,6 @@ def rm_risk(
     engine: EngineDep,
     rm_id: EntityId,
     as_of: Month = None,
-) -> Risk:
+) -> Response:
     """An RM's flight risk (HR-confidential; every read is audited)."""
     return _risk(engine, scope, "rm", rm_id, as_of)

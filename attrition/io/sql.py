@@ -32,7 +32,7 @@ def _scrub(message: str, url: str) -> str:
     return text.replace(str(password), "***") if password else text
 
 
-def make_engine(url: str, *, for_write: bool = False) -> sa.Engine:
+def make_engine(url: str, *, for_write: bool = False, **options: Any) -> sa.Engine:
     shown = describe_source(url)
     try:
         parsed = sa.make_url(url)
@@ -47,7 +47,7 @@ def make_engine(url: str, *, for_write: bool = False) -> sa.Engine:
         if for_write and not db.parent.is_dir():
             raise SourceError(f"directory {db.parent} for SQLite database does not exist")
     try:
-        engine = sa.create_engine(parsed)
+        engine = sa.create_engine(parsed, **options)
     except (sa.exc.NoSuchModuleError, ImportError) as e:
         raise SourceError(
             f"no database driver for {shown} ({e}); install it, "

@@ -27,6 +27,9 @@ class NoStoreError(StoreError):
     """There is no store yet (nothing has been scored into it)."""
 
 
+POOL_SIZE = 40
+
+
 def default_store_url(home: str | Path, url: str | None = None) -> str:
     """``url`` (``ATTRITION_DATABASE_URL``) or the SQLite file in ``home``."""
     if url:
@@ -44,7 +47,10 @@ def _engine(url: str, *, create: bool) -> sa.Engine:
             raise NoStoreError(
                 f"there is no store at {db}; create it with `attrition db upgrade`"
             )
-    engine = make_engine(url, for_write=True)
+    # the risk API's threads (anyio's pool: 40) each hold a connection while they read;
+    # a smaller pool would open and close connections under load (and on SQLite rerun
+    # the pragmas, which take a lock, for each)
+    engine = make_engine(url, for_write=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE)
     if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
     return engine

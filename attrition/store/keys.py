@@ -135,17 +135,27 @@ class KeyCache:
         self._engine, self._seconds, self._size, self._clock = engine, seconds, size, clock
         self._known: dict[bytes, tuple[Caller, datetime | None, float]] = {}
 
+    def remembered(self, key: str) -> tuple[bool, Caller | None]:
+        """Without touching the store: (whether the answer is known, the caller or None
+        for a remembered key that has expired). An async caller asks this first and
+        runs :meth:`check` in a thread only when the answer is not known."""
+        if self._seconds <= 0 or not isinstance(key, str):
+            return False, None
+        known = self._known.get(hashlib.sha256(key.encode()).digest())
+        if known is None or self._clock() - known[2] >= self._seconds:
+            return False, None
+        caller, expires, _ = known
+        return True, (caller if expires is None or datetime.now(UTC) < expires else None)
+
     def check(self, key: str) -> Caller | None:
         """Like :func:`check_key`, within the bound above."""
+        answered, caller = self.remembered(key)
+        if answered:
+            return caller
         if self._seconds <= 0 or not isinstance(key, str):
             return check_key(self._engine, key)
         digest = hashlib.sha256(key.encode()).digest()
-        known = self._known.get(digest)
         now = self._clock()
-        if known is not None:
-            caller, expires, checked = known
-            if now - checked < self._seconds:
-                return caller if expires is None or datetime.now(UTC) < expires else None
         found = _verify(self._engine, key)
         if found is None:
             self._known.pop(digest, None)

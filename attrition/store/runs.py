@@ -34,6 +34,7 @@ from attrition.results import (
 from attrition.store import schema
 from attrition.store.engine import StoreError
 from attrition.store.inputs import write_inputs
+from attrition.store.raw import compiled, raw_cursor, records
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -202,14 +203,28 @@ def _record_models(conn: sa.Connection, scores: pd.DataFrame) -> None:
         conn.execute(sa.insert(table), new)
 
 
-def _current_run_query(entity: str | None, as_of: str | None) -> sa.Select:
+def _build_current_run_query(entity: bool, as_of: bool) -> sa.Select:
     runs = schema.scoring_runs
     query = sa.select(runs.c.run_id, runs.c.as_of).where(runs.c.status == "complete")
-    if entity is not None:
-        query = query.where(runs.c.entities.contains(entity))
-    if as_of is not None:
-        query = query.where(runs.c.as_of == as_of)
+    if entity:
+        query = query.where(runs.c.entities.contains(sa.bindparam("entity")))
+    if as_of:
+        query = query.where(runs.c.as_of == sa.bindparam("as_of"))
     return query.order_by(runs.c.run_id.desc()).limit(1)
+
+
+# built once: the risk API asks for the current run on every request, and building a
+# statement costs more than running it
+_CURRENT_RUN = {
+    (e, a): _build_current_run_query(e, a) for e in (False, True) for a in (False, True)
+}
+
+
+def _current_run(
+    conn: sa.Connection, entity: str | None, as_of: str | None
+) -> sa.Row[Any] | None:
+    params = {k: v for k, v in (("entity", entity), ("as_of", as_of)) if v is not None}
+    return conn.execute(_CURRENT_RUN[entity is not None, as_of is not None], params).first()
 
 
 def current_run_id(
@@ -217,7 +232,7 @@ def current_run_id(
 ) -> int | None:
     """The newest complete run (holding ``entity``, at ``as_of`` when given)."""
     with engine.connect() as conn:
-        found = conn.execute(_current_run_query(entity, as_of)).first()
+        found = _current_run(conn, entity, as_of)
     return None if found is None else int(found.run_id)
 
 
@@ -339,20 +354,32 @@ def read_current_entity(
     engine: sa.Engine, entity_type: str, entity_id: str, *, as_of: str | None = None
 ) -> EntityRecord | None:
     """An entity in the current run holding its population (the run at ``as_of`` when
-    given) as plain values, or None: one connection and primary-key lookups, no
-    frames, because the risk API asks this on every request."""
-    with engine.connect() as conn:
-        run = conn.execute(_current_run_query(entity_type, as_of)).first()
-        rows = None if run is None else _entity_rows(conn, run.run_id, entity_type, entity_id)
-    if rows is None:
-        return None
-    score, drivers, actions = rows
+    given) as plain values, or None: primary-key lookups on one raw connection, no
+    frames, because the risk API asks this on every request (:mod:`attrition.store.raw`).
+    A complete run's rows never change, so the lookups need no shared transaction."""
+    which = (True, as_of is not None)
+    run_sql = compiled(engine, f"current run {which}", _CURRENT_RUN[which])
+    key = {"entity_type": entity_type, "id": entity_id}
+    with raw_cursor(engine) as cursor:
+        cursor.execute(run_sql.sql, run_sql.params({"entity": entity_type, "as_of": as_of}))
+        run = cursor.fetchone()
+        if run is None:
+            return None
+        key["run_id"] = int(run[0])
+        rows = []
+        for name, query in zip(("scores", "drivers", "actions"), _ENTITY_QUERIES, strict=True):
+            sql = compiled(engine, f"entity {name}", query)
+            cursor.execute(sql.sql, sql.params(key))
+            rows.append(records(cursor))
+            if not rows[0]:
+                return None
+    (score,), drivers, actions = rows
     for d in drivers:
         number, text = d.pop("value_num"), d.pop("value_text")
         d["value"] = number if number is not None else text
     for a in actions:
         a["remote"] = bool(a["remote"])  # SQLite keeps 0/1
-    return EntityRecord(int(run.run_id), str(run.as_of), score, drivers, actions)
+    return EntityRecord(key["run_id"], str(run[1]), score, drivers, actions)
 
 
 def run_as_of(engine: sa.Engine, run_id: int) -> str:
