@@ -132,19 +132,23 @@ class _GroupCommit:
 
     def _insert(self, rows: list[dict[str, Any]]) -> None:
         params = [self._insert_sql.params(r) for r in rows]
-        with raw_cursor(self._engine) as cursor:
-            if self._engine.dialect.name == "sqlite":
+        sql = self._insert_sql.sql
+        # one row (most batches): a statement that commits on its own, one round trip
+        with raw_cursor(self._engine, autocommit=len(params) == 1) as cursor:
+            if len(params) == 1:
+                cursor.execute(sql, params[0])
+            elif self._engine.dialect.name == "sqlite":
                 # the store's SQLite connections run in the driver's autocommit mode
                 # (SQLAlchemy's recipe), where the transaction is ours to say
                 cursor.execute("BEGIN")
                 try:
-                    cursor.executemany(self._insert_sql.sql, params)
+                    cursor.executemany(sql, params)
                 except BaseException:
                     cursor.execute("ROLLBACK")
                     raise
                 cursor.execute("COMMIT")
             else:
-                cursor.executemany(self._insert_sql.sql, params)
+                cursor.executemany(sql, params)
                 cursor.connection.commit()
 
     def append(self, row: dict[str, Any]) -> None:

@@ -31,6 +31,10 @@ class Compiled:
         )
         self.sql = str(compiled)
         self.order = compiled.positiontup
+        # a query's column names, known here: asking the cursor costs more (psycopg
+        # builds an object per column per query)
+        selected = getattr(statement, "selected_columns", None)
+        self.columns = [c.name for c in selected] if selected is not None else []
         # the statement's own literals (a status, a LIMIT) are parameters too
         self._defaults = {k: v for k, v in compiled.params.items() if v is not None}
         self._process = {
@@ -47,24 +51,32 @@ class Compiled:
 
 
 @contextmanager
-def raw_cursor(engine: sa.Engine) -> Iterator[Any]:
+def raw_cursor(engine: sa.Engine, *, autocommit: bool = False) -> Iterator[Any]:
     """A cursor on a pooled connection; the connection goes back to the pool (rolled
-    back unless the caller committed)."""
+    back unless the caller committed). ``autocommit``: each statement is its own
+    transaction, committed when it returns; on PostgreSQL that saves the BEGIN and the
+    COMMIT or ROLLBACK round trips (SQLite's store connections always run so, and a
+    caller that needs a transaction there says BEGIN)."""
     raw = engine.raw_connection()
+    driver = raw.driver_connection
+    plain = autocommit and engine.dialect.name == "postgresql"
     try:
+        if plain:
+            driver.autocommit = True
         cursor = raw.cursor()
         try:
             yield cursor
         finally:
             cursor.close()
     finally:
+        if plain:
+            driver.autocommit = False  # as the pool hands it to everyone else
         raw.close()
 
 
-def records(cursor: Any) -> list[dict[str, Any]]:
-    """The cursor's remaining rows as dicts by column name."""
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+def records(cursor: Any, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """The cursor's remaining rows as dicts by ``columns`` (a :class:`Compiled`'s)."""
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 _COMPILED: weakref.WeakKeyDictionary[sa.Engine, dict[str, Compiled]] = (

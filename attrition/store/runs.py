@@ -220,9 +220,7 @@ _CURRENT_RUN = {
 }
 
 
-def _current_run(
-    conn: sa.Connection, entity: str | None, as_of: str | None
-) -> sa.Row[Any] | None:
+def _current_run(conn: sa.Connection, entity: str | None, as_of: str | None) -> sa.Row[Any] | None:
     params = {k: v for k, v in (("entity", entity), ("as_of", as_of)) if v is not None}
     return conn.execute(_CURRENT_RUN[entity is not None, as_of is not None], params).first()
 
@@ -350,36 +348,59 @@ def read_entity(
     return _result(pd.DataFrame([score]), *details)
 
 
+def _build_current_score(as_of: bool) -> sa.Select:
+    """An entity's score row in the current run (of its population, at ``as_of``),
+    with the run's as-of: the run lookup and the row in one round trip."""
+    runs, scores = schema.scoring_runs, schema.scores
+    current = _build_current_run_query(True, as_of).with_only_columns(runs.c.run_id)
+    return (
+        sa.select(scores, runs.c.as_of.label("run_as_of"))
+        .join(runs, runs.c.run_id == scores.c.run_id)
+        .where(
+            scores.c.run_id == current.scalar_subquery(),
+            scores.c.entity_type == sa.bindparam("entity_type"),
+            scores.c.id == sa.bindparam("id"),
+        )
+    )
+
+
+_CURRENT_SCORE = {a: _build_current_score(a) for a in (False, True)}
+
+
 def read_current_entity(
     engine: sa.Engine, entity_type: str, entity_id: str, *, as_of: str | None = None
 ) -> EntityRecord | None:
     """An entity in the current run holding its population (the run at ``as_of`` when
-    given) as plain values, or None: primary-key lookups on one raw connection, no
-    frames, because the risk API asks this on every request (:mod:`attrition.store.raw`).
-    A complete run's rows never change, so the lookups need no shared transaction."""
-    which = (True, as_of is not None)
-    run_sql = compiled(engine, f"current run {which}", _CURRENT_RUN[which])
+    given) as plain values, or None: three primary-key lookups on one raw connection,
+    no frames, because the risk API asks this on every request
+    (:mod:`attrition.store.raw`). A complete run's rows never change, so the lookups
+    need no shared transaction."""
+    score_sql = compiled(
+        engine, f"current score {as_of is not None}", _CURRENT_SCORE[as_of is not None]
+    )
     key = {"entity_type": entity_type, "id": entity_id}
-    with raw_cursor(engine) as cursor:
-        cursor.execute(run_sql.sql, run_sql.params({"entity": entity_type, "as_of": as_of}))
-        run = cursor.fetchone()
-        if run is None:
+    with raw_cursor(engine, autocommit=True) as cursor:
+        cursor.execute(
+            score_sql.sql, score_sql.params({**key, "entity": entity_type, "as_of": as_of})
+        )
+        found = records(cursor, score_sql.columns)
+        if not found:
             return None
-        key["run_id"] = int(run[0])
+        score = found[0]
+        run_as_of = str(score.pop("run_as_of"))
+        key["run_id"] = int(score.pop("run_id"))
         rows = []
-        for name, query in zip(("scores", "drivers", "actions"), _ENTITY_QUERIES, strict=True):
+        for name, query in (("drivers", _ENTITY_QUERIES[1]), ("actions", _ENTITY_QUERIES[2])):
             sql = compiled(engine, f"entity {name}", query)
             cursor.execute(sql.sql, sql.params(key))
-            rows.append(records(cursor))
-            if not rows[0]:
-                return None
-    (score,), drivers, actions = rows
+            rows.append(records(cursor, sql.columns))
+    drivers, actions = rows
     for d in drivers:
         number, text = d.pop("value_num"), d.pop("value_text")
         d["value"] = number if number is not None else text
     for a in actions:
         a["remote"] = bool(a["remote"])  # SQLite keeps 0/1
-    return EntityRecord(key["run_id"], str(run[1]), score, drivers, actions)
+    return EntityRecord(key["run_id"], run_as_of, score, drivers, actions)
 
 
 def run_as_of(engine: sa.Engine, run_id: int) -> str:
