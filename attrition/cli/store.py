@@ -273,7 +273,7 @@ def serve(
     except AttritionError as exc:
         raise _fail(exc) from exc
     uvicorn.run(
-        "api.main:create_app",
+        "api.main:server_app",
         factory=True,
         host=host,
         port=port,
