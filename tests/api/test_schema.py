@@ -53,3 +53,28 @@ def test_no_request_gets_a_server_error_or_an_undocumented_response(api_schema):
             )
 
         check()
+
+
+def test_docs_render_and_every_request_body_has_an_example(tmp_path):
+    from fastapi.testclient import TestClient
+
+    url = f"sqlite:///{tmp_path / 'attrition.db'}"
+    upgrade_store(url)
+    with TestClient(create_app(Settings(home=tmp_path, database_url=url))) as client:
+        docs = client.get("/docs")
+        assert docs.status_code == 200 and "swagger-ui" in docs.text.lower()
+        schema = client.get("/openapi.json").json()
+    bodies = {
+        f"{method.upper()} {path}": op["requestBody"]["content"]["application/json"]
+        for path, ops in schema["paths"].items()
+        for method, op in ops.items()
+        if "requestBody" in op
+    }
+    assert {"POST /v1/contacts", "POST /v1/score", "POST /v1/clients/{client_id}/what-if"} <= set(
+        bodies
+    )
+    components = schema["components"]["schemas"]
+    for name, content in bodies.items():
+        ref = content["schema"].get("$ref", "").rsplit("/", 1)[-1]
+        has_example = "examples" in content or "examples" in components.get(ref, {})
+        assert has_example, name
