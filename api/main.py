@@ -33,9 +33,9 @@ def create_app(settings: Settings | None = None, *, server: bool = False) -> Fas
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # sync routes run in anyio's thread pool (40 threads by default); more threads
-        # than a worker's core can keep busy only fight over the GIL (measured: 4 to 8
-        # threads answer more risk reads a second than 40, at a third of the p99)
+        # sync routes run in anyio's thread pool (40 threads by default); threads beyond
+        # what a worker keeps busy only fight over the GIL, too few leave it idle while
+        # PostgreSQL answers (bench_api: 16 beat both 8 and 40)
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         if server:
             # the libraries a worker imports (pandas, torch, xgboost) leave ~300k objects

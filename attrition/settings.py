@@ -11,7 +11,7 @@ may carry, over all its tables (default 5,000; the request is refused, not cut).
 service reads (default: the shipped one). ``ATTRITION_API_KEY_CACHE_SECONDS`` (default
 5): how long the risk API trusts a key it has verified before reading the key table
 again, so a revoked key is refused within that many seconds (0: checked every time).
-``ATTRITION_API_THREADS`` (default 8): threads per worker for the risk API's routes.
+``ATTRITION_API_THREADS`` (default 16): threads per worker for the risk API's routes.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     # them; a POST /v1/score of one RM's book with its records is about 2 MB
     max_body_bytes: int = Field(8 * 1024 * 1024, gt=0)
     # the risk API's threads per worker for its sync routes (reads, what-if, scoring)
-    api_threads: int = Field(8, ge=1, le=256)
+    api_threads: int = Field(16, ge=1, le=256)
     # the risk API remembers a valid key this long: a revoked key is refused within it
     api_key_cache_seconds: float = 5.0
 

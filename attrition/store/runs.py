@@ -234,6 +234,21 @@ def current_run_id(
     return None if found is None else int(found.run_id)
 
 
+def current_models(engine: sa.Engine) -> list[str]:
+    """The model versions (``name@version``) of each population's current run."""
+    runs = schema.scoring_runs
+    refs: set[str] = set()
+    with engine.connect() as conn:
+        for entity in ("client", "rm"):
+            run = _current_run(conn, entity, None)
+            if run is not None:
+                used = conn.execute(
+                    sa.select(runs.c.models).where(runs.c.run_id == run.run_id)
+                ).scalar()
+                refs |= {r for r in (used or "").split(",") if r}
+    return sorted(refs)
+
+
 def list_runs(engine: sa.Engine) -> pd.DataFrame:
     """Every run, newest first (abandoned ones marked failed first)."""
     mark_abandoned_runs(engine)

@@ -132,3 +132,10 @@ def test_the_model_lists_its_levers_and_each_one_can_be_asked(bank_api):
         response = _ask(client, keys["data_scientist"], "rm", row["id"], body)
         assert response.status_code == 200, (name, response.json())
     assert client.get("/v1/models", headers=headers).json()[0]["levers"] == []  # list: brief
+
+
+def test_ready_when_the_current_runs_models_load(bank_api):
+    client, *_ = bank_api
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["models"] == ["client_outflow@1", "rm_resignation@1"]
