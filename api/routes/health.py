@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from api.deps import EngineDep, SettingsDep
 from api.errors import ApiError
+from api.schemas import Error
 from attrition.registry import ModelRegistry, RegistryError
 from attrition.store import schema_revision
 from attrition.store.engine import head_revision
@@ -23,7 +24,7 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"model": Error, "description": "Not ready, and why"}})
 def readyz(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """The store is reachable and on the schema this version needs, and the models of
     the current runs load (what-if and posted scoring need them)."""

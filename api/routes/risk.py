@@ -11,8 +11,7 @@ from api.deps import EngineDep, Scope, ScopeDep
 from api.errors import ApiError
 from api.schemas import Error, Risk
 from attrition.results import ScoringResult, number, plain
-from attrition.store import read_current_entity
-from attrition.store.runs import EntityRecord
+from attrition.store import EntityRecord, read_current_entity
 
 router = APIRouter(prefix="/v1", tags=["risk"])
 EntityId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]

@@ -15,6 +15,7 @@ from attrition.store.engine import (
     schema_revision,
     upgrade_store,
 )
+from attrition.store.entities import EntityRecord, read_current_entity, read_entity
 from attrition.store.references import read_references
 from attrition.store.runs import (
     branch_page,
@@ -22,14 +23,13 @@ from attrition.store.runs import (
     current_run_id,
     list_runs,
     mark_abandoned_runs,
-    read_current_entity,
-    read_entity,
     read_run,
     run_as_of,
     write_run,
 )
 
 __all__ = [
+    "EntityRecord",
     "StoreError",
     "branch_page",
     "branch_summary",

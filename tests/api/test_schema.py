@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.main import create_app
@@ -48,9 +49,10 @@ def test_no_request_gets_a_server_error_or_an_undocumented_response(api_schema):
             # data check would count as rejecting valid input; so are posted rows, which
             # are checked against the chosen model's table, unknown to the schema
             opaque = "cursor" in (case.query or {}) or case.path == "/v1/score"
-            case.call_and_validate(
-                headers=headers, excluded_checks=[positive_data_acceptance] if opaque else []
-            )
+            excluded = [positive_data_acceptance] if opaque else []
+            if case.path == "/readyz":  # its 503 is the answer here (the run's models
+                excluded.append(not_a_server_error)  # are not in this home), documented
+            case.call_and_validate(headers=headers, excluded_checks=excluded)
 
         check()
 
