@@ -165,10 +165,15 @@ def demo(
         scores_path = write_parquet(
             scores.to_export(), out / "scores" / f"scores_{data.last_month}.parquet"
         )
+        from attrition.pipeline.plan import contact_plan
         from attrition.store import open_store, write_run
+        from attrition.store.plans import write_plan
 
         engine = open_store(demo_store_url(out), create=True)
         run_id = write_run(engine, scores, entities=("rm", "client"))
+        # the week's plan beside the run: GET /v1/rms/{id}/plan and POST /v1/contacts
+        # (the plan's action by default) work on the demo as on a bank's store
+        write_plan(engine, run_id, contact_plan(scores, data, book))
         keys = _demo_keys(engine, scores)
         engine.dispose()
         out_console.print(_top_at_risk(scores, book))
