@@ -80,14 +80,39 @@ def read_entity(
     return _result(pd.DataFrame([score]), *details)
 
 
-def _build_current_score(as_of: bool) -> sa.Select:
+def _build_current_score(as_of: bool, *, nested: bool) -> sa.Select:
     """An entity's score row in the current run (of its population, at ``as_of``),
-    with the run's as-of: the run lookup and the row in one round trip."""
+    with the run's as-of: the run lookup and the row in one round trip. ``nested``
+    (PostgreSQL): the entity's drivers and actions come in the same row, each as a
+    JSON array of rows in rank order (columns as :data:`_NESTED`), so the whole read
+    is one round trip; a float in PostgreSQL's JSON is its shortest exact text, read
+    back to the same double."""
     runs, scores = schema.scoring_runs, schema.scores
     current = _build_current_run_query(True, as_of).with_only_columns(runs.c.run_id)
+    columns: list[Any] = [scores, runs.c.as_of.label("run_as_of")]
+    if nested:
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        for name, table in (("drivers", schema.drivers), ("actions", schema.actions)):
+            rows = sa.func.json_agg(
+                aggregate_order_by(
+                    sa.func.json_build_array(*[table.c[c] for c in _NESTED[name]]),
+                    table.c.rank,
+                )
+            )
+            columns.append(
+                sa.select(rows)
+                .where(
+                    table.c.run_id == scores.c.run_id,
+                    table.c.entity_type == scores.c.entity_type,
+                    table.c.id == scores.c.id,
+                )
+                .scalar_subquery()
+                .label(name)
+            )
     return (
-        sa.select(scores, runs.c.as_of.label("run_as_of"))
-        .join(runs, runs.c.run_id == scores.c.run_id)
+        sa.select(*columns)
+        .join_from(scores, runs, runs.c.run_id == scores.c.run_id)
         .where(
             scores.c.run_id == current.scalar_subquery(),
             scores.c.entity_type == sa.bindparam("entity_type"),
@@ -96,19 +121,37 @@ def _build_current_score(as_of: bool) -> sa.Select:
     )
 
 
-_CURRENT_SCORE = {a: _build_current_score(a) for a in (False, True)}
+# the columns of a driver and an action row as the risk API reads them (as the
+# three-lookup path does), and those that are floats: JSON writes 111.0 as 111
+_NESTED = {
+    name: [c.name for c in table.columns if c.name != "run_id"]
+    for name, table in (("drivers", schema.drivers), ("actions", schema.actions))
+}
+_FLOATS = {
+    c.name
+    for t in (schema.drivers, schema.actions)
+    for c in t.columns
+    if isinstance(c.type, sa.Float)
+}
+_CURRENT_SCORE = {
+    (a, n): _build_current_score(a, nested=n) for a in (False, True) for n in (False, True)
+}
 
 
 def read_current_entity(
     engine: sa.Engine, entity_type: str, entity_id: str, *, as_of: str | None = None
 ) -> EntityRecord | None:
     """An entity in the current run holding its population (the run at ``as_of`` when
-    given) as plain values, or None: three primary-key lookups on one raw connection,
-    no frames, because the risk API asks this on every request
-    (:mod:`attrition.store.raw`). A complete run's rows never change, so the lookups
-    need no shared transaction."""
+    given) as plain values, or None, on one raw connection with no frames, because the
+    risk API asks this on every request (:mod:`attrition.store.raw`). PostgreSQL
+    answers it in one round trip (drivers and actions nested in the score row); SQLite,
+    in-process, in three primary-key lookups. A complete run's rows never change, so
+    the lookups need no shared transaction."""
+    nested = engine.dialect.name == "postgresql"
     score_sql = compiled(
-        engine, f"current score {as_of is not None}", _CURRENT_SCORE[as_of is not None]
+        engine,
+        f"current score {as_of is not None} {nested}",
+        _CURRENT_SCORE[as_of is not None, nested],
     )
     key = {"entity_type": entity_type, "id": entity_id}
     with raw_cursor(engine, autocommit=True) as cursor:
@@ -121,11 +164,23 @@ def read_current_entity(
         score = found[0]
         run_as_of = str(score.pop("run_as_of"))
         key["run_id"] = int(score.pop("run_id"))
-        rows = []
-        for name, query in (("drivers", _ENTITY_QUERIES[1]), ("actions", _ENTITY_QUERIES[2])):
-            sql = compiled(engine, f"entity {name}", query)
-            cursor.execute(sql.sql, sql.params(key))
-            rows.append(records(cursor, sql.columns))
+        if nested:
+            rows = [
+                [
+                    {
+                        c: float(v) if c in _FLOATS and v is not None else v
+                        for c, v in zip(_NESTED[name], r, strict=True)
+                    }
+                    for r in score.pop(name) or ()
+                ]
+                for name in ("drivers", "actions")
+            ]
+        else:
+            rows = []
+            for name, query in (("drivers", _ENTITY_QUERIES[1]), ("actions", _ENTITY_QUERIES[2])):
+                sql = compiled(engine, f"entity {name}", query)
+                cursor.execute(sql.sql, sql.params(key))
+                rows.append(records(cursor, sql.columns))
     drivers, actions = rows
     for d in drivers:
         number, text = d.pop("value_num"), d.pop("value_text")

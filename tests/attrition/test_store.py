@@ -20,6 +20,7 @@ from attrition.store import (
     current_run_id,
     list_runs,
     open_store,
+    read_current_entity,
     read_run,
     schema_revision,
     upgrade_store,
@@ -190,9 +191,7 @@ def test_a_writer_killed_mid_run_leaves_the_previous_run_current(url, tmp_path):
     engine = open_store(url)
     first = write_run(engine, _result(30), entities=("rm", "client"))
     script = tmp_path / "writer.py"
-    script.write_text(
-        _WRITER.format(tests=os.path.dirname(__file__), url=url), encoding="utf-8"
-    )
+    script.write_text(_WRITER.format(tests=os.path.dirname(__file__), url=url), encoding="utf-8")
     proc = subprocess.Popen(
         [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -256,3 +255,55 @@ def test_the_migrations_build_exactly_the_schema_the_code_uses(url):
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     engine.dispose()
     assert diff == []
+
+
+def test_the_risk_read_of_one_entity_gives_back_its_stored_rows_exactly(url):
+    """``read_current_entity`` (one round trip on PostgreSQL, drivers and actions
+    nested as JSON in the score row) against the run read back as frames: the same
+    rows in rank order, floats to the bit, an entity without actions, a whole number
+    still a float."""
+    upgrade_store(url)
+    engine = open_store(url)
+    result = _result(6)
+    awkward = [0.1 + 0.2, 1e-300, 111.0, -2.5e17, 1 / 3]
+    result.drivers.loc[2 : 2 + len(awkward) - 1, "value"] = awkward
+    result.drivers.loc[2:6, "contribution"] = [7.0, 0.1 + 0.7, 2e-308, 1 / 7, 12.0]
+    result.drivers.loc[2:3, "rank"] = [2, 1]  # stored out of rank order
+    result.actions.loc[1, "effect"] = 1.0
+    no_actions = result.scores.loc[3, "id"]
+    result = ScoringResult(
+        result.scores, result.drivers, result.actions[result.actions["id"] != no_actions], ()
+    )
+    run_id = write_run(engine, result, entities=("rm", "client"))
+    back = read_run(engine, run_id)
+    for _, row in result.scores.iterrows():
+        found = read_current_entity(engine, row["entity_type"], row["id"])
+        assert found is not None and (found.run_id, found.as_of) == (run_id, "2026-09")
+        stored = back.scores[
+            (back.scores["id"] == row["id"]) & (back.scores["entity_type"] == row["entity_type"])
+        ].iloc[0]
+        assert found.score.keys() == set(stored.index) - {"run_id"}
+        for column, value in found.score.items():
+            assert value == stored[column] or (value is None and pd.isna(stored[column]))
+        key = (back.drivers["id"] == row["id"]) & (
+            back.drivers["entity_type"] == row["entity_type"]
+        )
+        want = back.drivers[key].sort_values("rank").to_dict("records")
+        assert [d["rank"] for d in found.drivers] == [1, 2]
+        for got, expected in zip(found.drivers, want, strict=True):
+            assert got["contribution"] == expected["contribution"]
+            assert type(got["contribution"]) is float
+            value = expected["value"]
+            assert got["value"] == value or (got["value"] is None and pd.isna(value))
+            assert type(got["value"]) is type(value) or value is None or pd.isna(value)
+        key = (back.actions["id"] == row["id"]) & (
+            back.actions["entity_type"] == row["entity_type"]
+        )
+        want = back.actions[key].to_dict("records")
+        assert [(a["action_id"], a["effect"], a["remote"]) for a in found.actions] == [
+            (a["action_id"], a["effect"], bool(a["remote"])) for a in want
+        ]
+        assert all(type(a["effect"]) is float for a in found.actions)
+    assert not read_current_entity(engine, "client", no_actions).actions
+    assert read_current_entity(engine, "client", "nobody") is None
+    engine.dispose()
