@@ -142,8 +142,10 @@ def test_a_remembered_key_still_expires_on_time_and_wrong_keys_are_never_remembe
 
 
 def test_audit_rows_appended_at_once_from_many_threads_each_land_once_in_shared_commits(engine):
+    # each batch is written on one pooled connection (raw: SQLAlchemy's commit event
+    # never sees it), so checkouts count the commits
     commits = []
-    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    sa.event.listen(engine.pool, "checkout", lambda *_: commits.append(1))
     threads, each = 16, 10
     start = threading.Barrier(threads)
 
@@ -169,7 +171,7 @@ def test_audit_rows_appended_at_once_from_many_threads_each_land_once_in_shared_
         f"R{n}-{i}" for n in range(threads) for i in range(each)
     )
     assert (log["count"] == 1).all() and (log["outcome"] == "ok").all()
-    assert len(commits) < threads * each  # readers shared commits
+    assert 0 < len(commits) < threads * each  # readers shared commits
 
 
 def test_an_audit_row_that_cannot_be_written_fails_the_caller(engine):
