@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from attrition.io.sql import insert_frame
+from attrition.io.sql import insert_frame, settle_after_bulk_load
 from attrition.results import (
     ACTION_COLUMNS,
     DRIVER_COLUMNS,
@@ -36,6 +36,8 @@ from attrition.store.inputs import write_inputs
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+# the tables a run fills in bulk
+_RUN_TABLES = ("scores", "drivers", "actions", "model_inputs", "reference_values")
 # a run still "running" from another machine after this long is taken as abandoned
 STALE_AFTER = timedelta(hours=24)
 
@@ -182,6 +184,8 @@ def write_run(
                 "current"
             ) from exc
         raise
+    say("Settling the new rows for reads (VACUUM ANALYZE)")
+    settle_after_bulk_load(engine, _RUN_TABLES)
     log.info("stored scoring run %s (%s scores)", run_id, len(scores))
     return int(run_id)
 

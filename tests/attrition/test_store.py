@@ -307,3 +307,23 @@ def test_the_risk_read_of_one_entity_gives_back_its_stored_rows_exactly(url):
     assert not read_current_entity(engine, "client", no_actions).actions
     assert read_current_entity(engine, "client", "nobody") is None
     engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_stored_run_is_analysed_at_once_on_postgresql(pg_url):
+    """The planner has statistics for a run's rows as soon as it is stored, not
+    whenever autovacuum comes by (tables dropped and made afresh have none)."""
+    upgrade_store(pg_url)
+    engine = open_store(pg_url)
+    write_run(engine, _result(30), entities=("rm", "client"))
+    with engine.connect() as conn:
+        analysed = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT relname, last_analyze IS NOT NULL AND last_vacuum IS NOT NULL "
+                    "FROM pg_stat_user_tables WHERE relname IN ('scores', 'drivers', 'actions')"
+                )
+            ).all()
+        )
+    engine.dispose()
+    assert analysed == {"scores": True, "drivers": True, "actions": True}
