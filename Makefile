@@ -15,7 +15,7 @@ setup: $(STAMP)
 # System packages: CJK fonts for Chinese PDFs, poppler to turn PDFs into PNGs in tests,
 # pango for WeasyPrint, wrk to load the risk API in bench/bench_api.py. Installed only
 # when one is missing.
-SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 wrk
+SYSTEM_PACKAGES := fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 wrk
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

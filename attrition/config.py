@@ -41,11 +41,13 @@ ENTITY_OF_TARGET = {"client_outflow": "client", "rm_resignation": "rm"}
 HISTORY_MONTHS = 3  # months of balances the earliest landmark needs (outflow reference)
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """Config sections: immutable, and unknown keys are errors."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class DataConfig(_Frozen):
+class DataConfig(Frozen):
     """Where the data comes from. ``source`` for bank tables; the rest for flat mode."""
 
     source: str | None = None
@@ -67,7 +69,7 @@ class DataConfig(_Frozen):
         )
 
 
-class LandmarkConfig(_Frozen):
+class LandmarkConfig(Frozen):
     """As-of months: ``count`` of them, ``step`` months apart, the latest one ``gap``
     months before the end of the data (default: the largest horizon, so that test rows
     can be followed that long); the last ``holdout`` as-of months are the test set.
@@ -109,7 +111,7 @@ class LandmarkConfig(_Frozen):
         return HISTORY_MONTHS + self.step * (count - 1) + gap
 
 
-class SplitConfig(_Frozen):
+class SplitConfig(Frozen):
     """Entities (not rows) go to test with this probability, chosen by a seeded hash.
 
     ``early_stopping`` is how models that stop early (the hazard nets, and ``xgb_cox``
@@ -127,20 +129,20 @@ class SplitConfig(_Frozen):
     early_stopping: Literal["entity", "time"] = "entity"
 
 
-class OutflowConfig(_Frozen):
+class OutflowConfig(Frozen):
     drop: float = Field(OUTFLOW_DROP, gt=0.0, lt=1.0)
     reference_months: int = Field(3, ge=1, le=12)
     min_aum: float = Field(OUTFLOW_MIN_AUM, ge=0.0)
 
 
-class SequenceConfig(_Frozen):
+class SequenceConfig(Frozen):
     """Monthly histories for sequence models (``gru_hazard``): ``months`` steps up to
     each as-of month; the categorical features join as static inputs."""
 
     months: int = Field(12, ge=2, le=60)
 
 
-class ModelConfig(_Frozen):
+class ModelConfig(Frozen):
     """``type`` is a key of :data:`survival.catalog.MODEL_TYPES`; ``params`` go to its
     constructor. Both are checked by the pipeline before any data is read (this module
     is part of the data layer and knows no models)."""
@@ -149,7 +151,7 @@ class ModelConfig(_Frozen):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class RMRiskConfig(_Frozen):
+class RMRiskConfig(Frozen):
     """Client targets: the RM flight-risk feature (``rm_flight_risk``), cross-fitted.
 
     An RM model of ``model`` is fitted on the RM landmark rows of the same as-of
@@ -165,7 +167,7 @@ class RMRiskConfig(_Frozen):
     horizon: int = Field(3, ge=1, le=12)
 
 
-class QualityConfig(_Frozen):
+class QualityConfig(Frozen):
     """When a registered model is too weak to act on: scoring with it prints and stores
     a warning when its holdout had fewer than ``min_holdout_events`` events (too small
     a bank, or too few landmarks, to measure it) or its holdout C-index at the tier
@@ -175,7 +177,7 @@ class QualityConfig(_Frozen):
     min_c_index: float = Field(0.6, ge=0.5, le=1.0)
 
 
-class TrainConfig(_Frozen):
+class TrainConfig(Frozen):
     """A whole training run (see the module docstring)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

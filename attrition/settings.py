@@ -12,6 +12,8 @@ service reads (default: the shipped one). ``ATTRITION_API_KEY_CACHE_SECONDS`` (d
 5): how long the risk API trusts a key it has verified before reading the key table
 again, so a revoked key is refused within that many seconds (0: checked every time).
 ``ATTRITION_API_THREADS`` (default 16): threads per worker for the risk API's routes.
+``ATTRITION_REPORTS_CONFIG``: the reports' ``reports.yaml`` (default
+``$ATTRITION_HOME/reports.yaml``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,13 @@ class Settings(BaseSettings):
     api_threads: int = Field(16, ge=1, le=256)
     # the risk API remembers a valid key this long: a revoked key is refused within it
     api_key_cache_seconds: float = 5.0
+    # which reports go to whom and when (`attrition reports`, `attrition scheduler`)
+    reports_config: Path | None = None
+
+    @property
+    def reports_path(self) -> Path:
+        """``reports_config``, or ``reports.yaml`` in ``home``."""
+        return self.reports_config or self.home / "reports.yaml"
 
     @property
     def store_url(self) -> str:

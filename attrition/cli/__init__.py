@@ -6,7 +6,7 @@ module registers its commands on the one Typer ``app`` (in command-list order).
 
 from __future__ import annotations
 
-from attrition.cli import data, demo, models, plan, scoring, store  # noqa: F401  (registers commands)
+from attrition.cli import data, demo, models, plan, reports, scoring, store  # noqa: F401
 from attrition.cli._app import app
 
 __all__ = ["app"]

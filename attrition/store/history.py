@@ -1,0 +1,69 @@
+"""Reads across stored runs: the run before another, a run's scores alone, and each
+branch's totals by tier over the runs (the reports' trend and "since last time")."""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from attrition.store import schema
+from attrition.store.runs import _select
+
+
+def previous_run_id(engine: sa.Engine, run_id: int, entity: str) -> int | None:
+    """The newest complete run holding ``entity`` at an as-of month before that of
+    ``run_id`` (None when there is none)."""
+    runs = schema.scoring_runs
+    this = sa.select(runs.c.as_of).where(runs.c.run_id == int(run_id)).scalar_subquery()
+    query = (
+        sa.select(runs.c.run_id)
+        .where(
+            runs.c.status == "complete",
+            runs.c.entities.contains(entity),
+            runs.c.as_of < this,
+        )
+        .order_by(runs.c.as_of.desc(), runs.c.run_id.desc())
+        .limit(1)
+    )
+    with engine.connect() as conn:
+        found = conn.execute(query).scalar()
+    return None if found is None else int(found)
+
+
+def run_scores(engine: sa.Engine, run_id: int, entity: str) -> pd.DataFrame:
+    """One population's score rows of a run, without drivers or actions."""
+    t = schema.scores
+    query = _select(t).where(t.c.run_id == int(run_id), t.c.entity_type == entity)
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)
+
+
+def tier_history(engine: sa.Engine, entity: str, *, up_to: int | None = None) -> pd.DataFrame:
+    """Per as-of month (its newest complete run holding ``entity``, up to run
+    ``up_to``), branch and tier: entities, AUM and value at risk, oldest month first.
+    Columns: ``run_id, as_of, branch_id, tier, entities, aum, value_at_risk``."""
+    runs, t = schema.scoring_runs, schema.scores
+    newest = (
+        sa.select(sa.func.max(runs.c.run_id).label("run_id"))
+        .where(runs.c.status == "complete", runs.c.entities.contains(entity))
+        .group_by(runs.c.as_of)
+    )
+    if up_to is not None:
+        newest = newest.where(runs.c.run_id <= int(up_to))
+    query = (
+        sa.select(
+            t.c.run_id,
+            runs.c.as_of,
+            t.c.branch_id,
+            t.c.tier,
+            sa.func.count().label("entities"),
+            sa.func.sum(t.c.aum).label("aum"),
+            sa.func.sum(t.c.value_at_risk).label("value_at_risk"),
+        )
+        .join(runs, runs.c.run_id == t.c.run_id)
+        .where(t.c.run_id.in_(newest), t.c.entity_type == entity)
+        .group_by(t.c.run_id, runs.c.as_of, t.c.branch_id, t.c.tier)
+        .order_by(runs.c.as_of, t.c.branch_id, t.c.tier)
+    )
+    with engine.connect() as conn:
+        return pd.read_sql(query, conn)

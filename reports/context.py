@@ -1,0 +1,155 @@
+"""What every report of one batch reads, loaded once: the scoring run from the store
+(scores, drivers, actions, the contact plan, the run before it and each branch's
+totals over the runs) and, from the bank's own data, what the store never holds:
+names, e-mail addresses, and the balances and contacts since the last run.
+
+A batch of 200 branch reports reads the store and the bank's tables once; each
+report then takes its branch's rows (:mod:`reports.branch`, :mod:`reports.hr`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import pandas as pd
+import sqlalchemy as sa
+
+from attrition.contracts import BankData
+from attrition.errors import AttritionError
+from attrition.io import load_bank
+from attrition.labels import client_outflow_labels
+from attrition.store import current_run_id, read_run, run_as_of
+from attrition.store.history import previous_run_id, run_scores, tier_history
+from attrition.store.plans import read_plan
+
+log = logging.getLogger(__name__)
+
+
+class ReportError(AttritionError):
+    """A report cannot be made (no scoring run, a branch that does not exist...)."""
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One scoring run as the reports read it. Frames are shared by every report of
+    the batch: treat them as read-only."""
+
+    run_id: int
+    as_of: str
+    scores: pd.DataFrame  # both populations, scalar columns
+    drivers: pd.DataFrame  # long, indexed and sorted by (entity_type, id, rank)
+    actions: pd.DataFrame  # the same
+    plan: pd.DataFrame  # the week's contact plan (empty when none was stored)
+    history: pd.DataFrame  # per as-of month, branch and tier: client totals
+    rm_history: pd.DataFrame  # the same for RMs
+    previous_as_of: str | None  # the run before this one
+    previous: pd.DataFrame  # its client scores (empty when there is none)
+    moved_out: pd.Series  # client id -> moved assets out since the previous run
+    contacted: pd.Series  # client id -> contacted since the previous run
+    follow_up_months: int  # months of the bank's data after the previous run
+    bank: BankData
+
+    def entity(self, entity_type: str) -> pd.DataFrame:
+        """One population's scores."""
+        return self.scores[self.scores["entity_type"] == entity_type]
+
+    def driver_texts(self, entity_type: str, entity_id: str, lang: str, n: int = 3) -> list[str]:
+        """The entity's top ``n`` drivers in plain words. A driver whose value is
+        missing ("no data") is left out: the model may read the gap, but a manager
+        cannot act on it as a reason."""
+        rows = _rows(self.drivers, entity_type, entity_id)
+        rows = rows[rows["value"].notna()]
+        return rows[f"text_{lang}"].head(n).fillna("").astype(str).tolist()
+
+    def first_action(self, entity_type: str, entity_id: str, lang: str) -> str:
+        """The entity's most urgent suggested action (empty when it has none)."""
+        rows = _rows(self.actions, entity_type, entity_id)
+        return str(rows[lang].iloc[0]) if len(rows) else ""
+
+    @property
+    def models(self) -> str:
+        """The models of the run, as ``name@version``, comma separated."""
+        used = self.scores[["model", "model_version"]].drop_duplicates()
+        return ", ".join(sorted(f"{m}@{v}" for m, v in used.itertuples(index=False)))
+
+
+def load_report_run(
+    engine: sa.Engine, source: str, *, as_of: str | None = None, run_id: int | None = None
+) -> ReportRun:
+    """The current run (or the run at ``as_of``, or ``run_id``) with what the reports
+    need, and the bank's tables from ``source``.
+
+    Raises
+    ------
+    ReportError
+        There is no such complete scoring run in the store.
+    """
+    if run_id is None:
+        run_id = current_run_id(engine, as_of=as_of)
+    if run_id is None:
+        at = f" at {as_of}" if as_of else ""
+        raise ReportError(
+            f"there is no complete scoring run{at} in the store: run `attrition score` first"
+        )
+    result = read_run(engine, run_id)
+    month = run_as_of(engine, run_id)
+    bank = load_bank(source, tables=("interactions",))
+    before = previous_run_id(engine, run_id, "client")
+    previous = run_scores(engine, before, "client") if before is not None else pd.DataFrame()
+    previous_as_of = run_as_of(engine, before) if before is not None else None
+    moved, contacted, follow_up = _since(bank, previous_as_of, month)
+    log.info("report inputs: run %s at %s, previous run %s", run_id, month, before)
+    return ReportRun(
+        run_id=int(run_id),
+        as_of=month,
+        scores=result.scores,
+        drivers=_indexed(result.drivers),
+        actions=_indexed(result.actions),
+        plan=read_plan(engine, run_id),
+        history=tier_history(engine, "client", up_to=run_id),
+        rm_history=tier_history(engine, "rm", up_to=run_id),
+        previous_as_of=previous_as_of,
+        previous=previous,
+        moved_out=moved,
+        contacted=contacted,
+        follow_up_months=follow_up,
+        bank=bank,
+    )
+
+
+def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows by (entity_type, id) in rank order: one entity's rows are a slice."""
+    return frame.sort_values(["entity_type", "id", "rank"]).set_index(["entity_type", "id"])
+
+
+def _rows(frame: pd.DataFrame, entity_type: str, entity_id: str) -> pd.DataFrame:
+    try:
+        found = frame.loc[(entity_type, entity_id)]
+    except KeyError:
+        return frame.iloc[:0]
+    return found if isinstance(found, pd.DataFrame) else found.to_frame().T
+
+
+def _since(bank: BankData, previous: str | None, current: str) -> tuple[pd.Series, pd.Series, int]:
+    """Per client of the previous run's population: moved assets out (the contract's
+    outflow event) after the previous as-of month and by the current one, and had an
+    RM contact in that time (the bank's interactions); and how many months of the
+    bank's balances follow the previous as-of month (0: nothing to judge yet)."""
+    empty = pd.Series(dtype=bool)
+    if previous is None:
+        return empty, empty, 0
+    start, end = pd.Period(previous, "M"), pd.Period(current, "M")
+    last = min(bank.last_month, end)
+    follow_up = max(0, (last - start).n)
+    if follow_up == 0:
+        return empty, empty, 0
+    labels = client_outflow_labels(bank, [start]).reset_index(level="as_of", drop=True)
+    moved = labels["event"] & (labels["duration"] <= follow_up)
+    contacted = pd.Series(False, index=labels.index)
+    interactions = bank.get("interactions")
+    if interactions is not None and not interactions.empty:
+        when = pd.to_datetime(interactions["date"]).dt.to_period("M")
+        seen = interactions.loc[(when > start) & (when <= last), "client_id"].unique()
+        contacted = pd.Series(labels.index.isin(seen), index=labels.index)
+    return moved.astype(bool), contacted, follow_up

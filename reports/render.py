@@ -1,0 +1,160 @@
+"""HTML from the templates (Jinja2, autoescaped) and PDFs from the HTML (WeasyPrint),
+each PDF in a child process of its own with a time limit.
+
+A child per PDF because WeasyPrint keeps the memory of a large table until its
+process ends, and because a render that hangs can then be stopped: the child is
+killed at the limit and the report marked failed, the others go on. Children are
+forked from a parent that has already imported WeasyPrint, so starting one costs
+milliseconds, and at most ``workers`` run at once (the machine's cores by default).
+Each PDF is written atomically: a killed render leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from attrition.io.outputs import write_atomic
+from reports import i18n
+from reports.config import Language
+
+log = logging.getLogger(__name__)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+def css_string(value: object) -> Markup:
+    """``value`` as a quoted CSS string, safe inside a ``<style>`` element: quotes,
+    backslashes and line breaks escaped, and ``<`` too, so no text (a branch's name is
+    the bank's data) can close the element. HTML escaping does not apply there."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\<>&' or ord(ch) < 0x20 or ch == "\x7f":
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup('"' + "".join(out) + '"')
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        undefined=jinja2.StrictUndefined,  # a missing field is an error, not a blank
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def render_html(template: str, lang: Language, **context: Any) -> str:
+    """The template filled with ``context``; ``t(key, **values)`` gives the report's
+    phrases in ``lang`` and ``css`` the shared style sheet."""
+    # the shipped style sheet is ours: trusted as it is (escaping would break it)
+    css = Markup((TEMPLATES / "report.css").read_text(encoding="utf-8"))
+    return (
+        _environment()
+        .get_template(template)
+        .render(lang=lang, t=lambda key, **v: i18n.text(key, lang, **v), css=css, **context)
+    )
+
+
+def write_pdf(html: str, path: Path) -> Path:
+    """``html`` as a PDF at ``path`` (atomically), in this process."""
+    import weasyprint
+
+    document = weasyprint.HTML(string=html, base_url=str(TEMPLATES))
+    return write_atomic(path, lambda tmp: document.write_pdf(tmp))
+
+
+@dataclass(frozen=True)
+class PdfJob:
+    """One PDF to make: the HTML and where the file goes."""
+
+    html: str
+    path: Path
+    label: str  # how progress and errors name it (never a person's name)
+
+
+@dataclass(frozen=True)
+class PdfOutcome:
+    job: PdfJob
+    ok: bool
+    seconds: float
+    error: str | None = None
+
+
+def _child(html: str, path: str, conn: Any) -> None:
+    try:
+        write_pdf(html, Path(path))
+        conn.send(None)
+    except BaseException as exc:  # the parent reports it; nothing else may escape a fork
+        conn.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+
+
+def render_pdfs(
+    jobs: Sequence[PdfJob],
+    *,
+    time_limit: float,
+    workers: int | None = None,
+    progress: Callable[[PdfOutcome], None] | None = None,
+) -> list[PdfOutcome]:
+    """Make every job's PDF, ``workers`` at a time, each within ``time_limit``
+    seconds; one outcome per job, in the jobs' order. A failed or stopped render fails
+    only its own report."""
+    import weasyprint  # noqa: F401  (imported before forking: children start warm)
+
+    workers = max(1, workers or len(os.sched_getaffinity(0)))
+    context = multiprocessing.get_context("fork")
+    pending = list(enumerate(jobs))[::-1]
+    running: dict[int, tuple[Any, Any, float]] = {}
+    outcomes: dict[int, PdfOutcome] = {}
+
+    def finish(i: int, ok: bool, error: str | None) -> None:
+        process, conn, started = running.pop(i)
+        conn.close()
+        process.join()
+        outcome = PdfOutcome(jobs[i], ok, time.monotonic() - started, error)
+        outcomes[i] = outcome
+        if not ok:
+            log.warning("report %s failed: %s", jobs[i].label, error)
+        if progress is not None:
+            progress(outcome)
+
+    while pending or running:
+        while pending and len(running) < workers:
+            i, job = pending.pop()
+            parent, child = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_child, args=(job.html, str(job.path), child), daemon=True
+            )
+            process.start()
+            child.close()
+            running[i] = (process, parent, time.monotonic())
+        multiprocessing.connection.wait([conn for _, conn, _ in running.values()], timeout=0.2)
+        for i, (process, conn, started) in list(running.items()):
+            if conn.poll():
+                try:
+                    error = conn.recv()
+                except EOFError:
+                    error = "the render process ended without a result"
+                finish(i, error is None, error)
+            elif not process.is_alive():
+                finish(i, False, f"the render process died (exit code {process.exitcode})")
+            elif time.monotonic() - started > time_limit:
+                process.kill()
+                finish(i, False, f"stopped after the time limit of {time_limit:g} s")
+    return [outcomes[i] for i in range(len(jobs))]
