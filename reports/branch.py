@@ -16,7 +16,7 @@ import pandas as pd
 
 from reports import charts
 from reports.config import Language, ReportSpec
-from reports.context import ReportError, ReportRun
+from reports.context import ReportError, ReportRun, model_warnings
 from reports.i18n import mask_name, money, share, signed_count, signed_money, text
 
 TIERS = ("high", "medium", "low")
@@ -85,6 +85,8 @@ class BranchReport:
     exposed_more: str
     last_list: LastList | None
     last_list_wait: str | None
+    # the models' own warnings (a weak model, an input from one): shown above all else
+    warnings: list[str] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
     # the plain numbers behind the headline, for the e-mail body and the tests
     totals: dict[str, float] = field(default_factory=dict)
@@ -154,6 +156,7 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
             if run.previous_as_of and run.follow_up_months == 0
             else None
         ),
+        warnings=model_warnings(clients),
         charts={
             "risk": charts.risk_histogram(clients, lang),
             "segment": charts.value_by_segment(clients, lang),

@@ -118,6 +118,13 @@ def load_report_run(
     )
 
 
+def model_warnings(scores: pd.DataFrame) -> list[str]:
+    """The distinct model warnings of these score rows (a weak model, or an input that
+    comes from one), in the order they first appear."""
+    found = scores["model_warning"].dropna().astype(str)
+    return list(dict.fromkeys(w for text in found for w in text.split("\n") if w.strip()))
+
+
 def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
     """Rows by (entity_type, id) in rank order: one entity's rows are a slice."""
     return frame.sort_values(["entity_type", "id", "rank"]).set_index(["entity_type", "id"])

@@ -17,7 +17,7 @@ from attrition.features.specs import default_spec
 from reports import charts
 from reports.branch import TIERS
 from reports.config import Language, ReportSpec
-from reports.context import ReportError, ReportRun
+from reports.context import ReportError, ReportRun, model_warnings
 from reports.i18n import mask_name, money, share, text
 
 
@@ -59,6 +59,8 @@ class HrReport:
     by_branch: list[GroupLine]
     by_grade: list[GroupLine]
     capacity: float | None
+    # the models' own warnings (a weak model, an input from one): shown above all else
+    warnings: list[str] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
     totals: dict[str, float] = field(default_factory=dict)
 
@@ -125,6 +127,7 @@ def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
         by_branch=_groups(rms, "branch_id", lang),
         by_grade=_groups(rms, "grade", lang),
         capacity=capacity,
+        warnings=model_warnings(rms),
         charts={"workload": charts.workload(rms, capacity, lang)},
         totals={
             "rms": float(len(rms)),

@@ -103,6 +103,7 @@ TEXT: dict[str, dict[Language, str]] = {
         "zh": "姓名已脱敏，可凭客户号在CRM中查找。",
     },
     "no_data": {"en": "no data", "zh": "无数据"},
+    "model_warning": {"en": "Read with care:", "zh": "请谨慎参考："},
     "and_more": {"en": "and {n} more", "zh": "另{n}位"},
     "review_statement": {
         "en": "These scores are probabilities estimated by a model. They are for a person "

@@ -35,11 +35,12 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
     every output path (the bank, the features, the model registry and the scores file
     of the synthetic bank's last month). Returns the configs by name and the playbook."""
     from attrition.config import SHIPPED_CONFIGS, load_config
-    from attrition.io.outputs import check_output_file
+    from attrition.io.outputs import check_output_file, check_owned_folder
     from attrition.playbook import load_playbook
     from attrition.registry import ModelRegistry
     from attrition.store.engine import check_store
     from attrition.synthetic import check_bank_folder
+    from reports.build import MARKER
 
     configs = {name: load_config(SHIPPED_CONFIGS / f"{name}.yaml") for name in DEMO_MODELS}
     book = load_playbook()
@@ -51,6 +52,8 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
         registry.check_writable(name)
     check_output_file(demo_scores_path(out), example=None)
     check_store(demo_store_url(out))  # a store on an old schema is refused now
+    # the example PDFs' folder: new, or the demo's own from an earlier run
+    check_owned_folder(out / "reports", MARKER, force=force)
     return configs, book
 
 
@@ -170,14 +173,24 @@ def demo(
         from attrition.store.plans import write_plan
 
         engine = open_store(demo_store_url(out), create=True)
-        run_id = write_run(engine, scores, entities=("rm", "client"))
-        # the week's plan beside the run: GET /v1/rms/{id}/plan and POST /v1/contacts
-        # (the plan's action by default) work on the demo as on a bank's store
-        write_plan(engine, run_id, contact_plan(scores, data, book))
+        # a run three months earlier first, as a bank's store would hold: the reports
+        # then show the change since it and how its list fared
+        with console.status("Scoring three months earlier") as status:
+            earlier = score_bank(
+                data, str(last - 3), home=out, playbook=book, progress=status.update
+            )
+        for result in (earlier, scores):
+            run_id = write_run(engine, result, entities=("rm", "client"))
+            # the week's plan beside the run: GET /v1/rms/{id}/plan and POST
+            # /v1/contacts (the plan's action by default) work on the demo as on a bank's
+            write_plan(engine, run_id, contact_plan(result, data, book))
         keys = _demo_keys(engine, scores)
-        engine.dispose()
         out_console.print(_top_at_risk(scores, book))
         _print_notes(scores)
+
+        console.rule("6. PDF reports for a branch head and for HR (English and Chinese)")
+        pdfs = _demo_reports(engine, out, scores)
+        engine.dispose()
     except AttritionError as exc:
         raise _fail(exc) from exc
 
@@ -191,11 +204,61 @@ def demo(
 
     store = describe_source(demo_store_url(out))
     where.add_row("scores", f"{scores_path}\nthe store ({store}), run {run_id}")
+    where.add_row("reports", "\n".join(str(p) for p in pdfs))
     out_console.print(where)
     _print_api_howto(out, keys)
     console.print(
         f"Demo finished in {time.perf_counter() - t0:.0f}s ({pd.Timestamp.now():%Y-%m-%d %H:%M})."
     )
+
+
+def _demo_reports(engine: Any, out: Path, scores: ScoringResult) -> list[Path]:
+    """The branch report of the branch whose head gets a demo key (the client with the
+    largest value at risk is theirs) and the HR report, each in English and Chinese, into ``OUT/reports``; the reports.yaml they
+    come from is written beside the bank (``OUT/reports.yaml``), to try
+    `attrition reports run` with."""
+    import yaml
+
+    from attrition.io.outputs import write_text_atomic
+    from reports.build import documents, render_documents
+    from reports.config import load_reports_config
+    from reports.context import load_report_run
+
+    clients = scores.scores[scores.scores["entity_type"] == "client"]
+    branch = str(clients.loc[clients["value_at_risk"].idxmax(), "branch_id"])
+    config = {
+        "data": {"source": "bank"},
+        "hr": ["hr.reports@bank.example"],
+        "reports": {
+            **{
+                f"branch_{lang}": {"kind": "branch_at_risk", "to": "branch_heads", "language": lang}
+                for lang in ("en", "zh")
+            },
+            **{
+                f"hr_{lang}": {"kind": "rm_flight_risk", "to": "hr", "language": lang, "top": 40}
+                for lang in ("en", "zh")
+            },
+        },
+    }
+    path = out / "reports.yaml"
+    write_text_atomic(path, yaml.safe_dump(config, allow_unicode=True, sort_keys=False))
+    spec = load_reports_config(path)
+    with data_warnings(), console.status("Reading the run and the bank's data"):
+        run = load_report_run(engine, spec.data.source)
+    docs = []
+    for name in spec.reports:
+        per_branch = spec.reports[name].kind == "branch_at_risk"
+        docs += documents(run, spec, name, out / "reports", branch=branch if per_branch else None)
+    with console.status(f"Rendering {len(docs)} PDFs"):
+        outcomes = render_documents(docs, out / "reports", force=True)
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        raise AttritionError(f"report {failed[0].job.label} failed: {failed[0].error}")
+    console.print(
+        f"Branch {branch}'s report and HR's, in English and Chinese, in {out / 'reports'}; "
+        f"more with `ATTRITION_HOME={out} attrition reports run branch_en --config {path}`"
+    )
+    return [o.job.path for o in outcomes]
 
 
 def _demo_keys(engine: Any, result: ScoringResult) -> dict[str, tuple[str, str]]:

@@ -43,9 +43,10 @@ def reports_run(
     ] = False,
 ) -> None:
     """Render a report's PDFs (one per branch for a branch report) into a folder."""
+    from attrition.io.outputs import check_owned_folder
     from attrition.settings import load_settings
     from attrition.store import open_store
-    from reports.build import documents, render_documents
+    from reports.build import MARKER, documents, render_documents
     from reports.config import load_reports_config
     from reports.context import load_report_run
 
@@ -55,6 +56,7 @@ def reports_run(
     try:
         spec = load_reports_config(config or settings.reports_path)
         spec.report(name)
+        check_owned_folder(out, MARKER, force=force)  # before any work
         engine = open_store(settings.store_url)
         try:
             with data_warnings(), console.status("Reading the run and the bank's data"):
