@@ -174,3 +174,64 @@ def workload(rms: pd.DataFrame, capacity: float | None, lang: Language) -> str:
             ax.set_ylabel(text("rm_risk_3m", lang))
             ax.legend(frameon=False)
         return _svg(fig)
+
+
+def _observed(durations: np.ndarray, events: np.ndarray, horizon: float) -> float:
+    """Kaplan–Meier P(event by ``horizon``) of a group (censoring-aware)."""
+    from lifelines import KaplanMeierFitter
+
+    km = KaplanMeierFitter().fit(durations, events)
+    return float(1.0 - km.predict(horizon))
+
+
+def calibration(
+    risk: np.ndarray, durations: np.ndarray, events: np.ndarray, horizon: float, lang: Language
+) -> str:
+    """Predicted risk at ``horizon`` against the Kaplan–Meier observed risk, by decile
+    of the prediction, with the diagonal a perfect model would follow."""
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(WIDTH, WIDTH))
+        ax = fig.subplots()
+        order = np.argsort(risk, kind="stable")
+        predicted, observed = [], []
+        for part in np.array_split(order, 10):
+            if len(part):
+                predicted.append(float(risk[part].mean()))
+                observed.append(_observed(durations[part], events[part], horizon))
+        top = max(max(predicted), max(observed)) * 1.05
+        ax.plot([0, top], [0, top], color="#999", linestyle="--", linewidth=0.8)
+        ax.plot(predicted, observed, marker="o", color=TIER_COLOURS["high"])
+        ax.set_xlabel(text("predicted", lang, horizon=f"{horizon:g}"))
+        ax.set_ylabel(text("observed", lang, horizon=f"{horizon:g}"))
+        for axis in (ax.xaxis, ax.yaxis):
+            axis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        return _svg(fig)
+
+
+def km_by_group(
+    groups: np.ndarray, durations: np.ndarray, events: np.ndarray, lang: Language
+) -> str:
+    """Kaplan–Meier curves of the share without the event, one per tier."""
+    from lifelines import KaplanMeierFitter
+
+    with matplotlib.rc_context(_STYLE):
+        fig = Figure(figsize=(WIDTH * 1.3, WIDTH))
+        ax = fig.subplots()
+        for tier in ("high", "medium", "low"):
+            mask = groups == tier
+            if mask.sum() < 5:
+                continue
+            km = KaplanMeierFitter().fit(durations[mask], events[mask])
+            curve = km.survival_function_.iloc[:, 0]
+            ax.step(
+                curve.index,
+                curve.to_numpy(),
+                where="post",
+                color=TIER_COLOURS[tier],
+                label=f"{text(tier, lang)} (n={int(mask.sum()):,})",
+            )
+        ax.set_xlabel(text("months", lang))
+        ax.set_ylabel(text("without_event", lang))
+        ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
+        ax.legend(frameon=False)
+        return _svg(fig)

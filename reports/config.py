@@ -124,6 +124,9 @@ class DeliveryConfig(Frozen):
     # the wait before attempt n+1 is first_retry_seconds * 2**(n-1), at most max_wait
     first_retry_seconds: float = Field(default=60.0, gt=0)
     max_wait_seconds: float = Field(default=3600.0, gt=0)
+    # a message claimed by a sender that died is sent again after this long (with the
+    # same Message-ID: the one window in which it can arrive twice)
+    stale_after_seconds: float = Field(default=600.0, gt=0)
 
 
 class ReportData(Frozen):

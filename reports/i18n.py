@@ -103,6 +103,38 @@ TEXT: dict[str, dict[Language, str]] = {
         "zh": "姓名已脱敏，可凭客户号在CRM中查找。",
     },
     "no_data": {"en": "no data", "zh": "无数据"},
+    "card_title": {"en": "Model card", "zh": "模型说明卡"},
+    "predicted": {"en": "Predicted risk in {horizon} months", "zh": "预测{horizon}个月风险"},
+    "observed": {
+        "en": "Observed risk in {horizon} months (Kaplan–Meier)",
+        "zh": "实际{horizon}个月风险（Kaplan–Meier）",
+    },
+    "months": {"en": "Months after the as-of month", "zh": "数据截至月后的月数"},
+    "without_event": {"en": "Share without the event", "zh": "未发生事件的比例"},
+    "card_facts": {"en": "The model", "zh": "模型信息"},
+    "card_config": {"en": "The config as run", "zh": "训练配置"},
+    "card_metrics": {
+        "en": "Holdout metrics against the Cox baseline of the same run",
+        "zh": "测试集指标（对比同次训练的Cox基线）",
+    },
+    "horizon_months": {"en": "Horizon (months)", "zh": "预测期（月）"},
+    "metric": {"en": "Metric", "zh": "指标"},
+    "baseline": {"en": "Cox baseline", "zh": "Cox基线"},
+    "difference": {"en": "Difference", "zh": "差值"},
+    "card_calibration": {"en": "Calibration on the holdout", "zh": "测试集校准"},
+    "card_km": {
+        "en": "Kaplan–Meier by tier on the holdout",
+        "zh": "测试集各风险等级的Kaplan–Meier曲线",
+    },
+    "card_importance": {
+        "en": "Global importance: mean absolute SHAP contribution (percentage points of risk)",
+        "zh": "全局重要性：平均SHAP绝对贡献（风险百分点）",
+    },
+    "feature": {"en": "Feature", "zh": "特征"},
+    "mail_attached": {
+        "en": "The full report is attached (PDF). It is confidential: do not forward it.",
+        "zh": "完整报告见附件（PDF），内容机密，请勿转发。",
+    },
     "model_warning": {"en": "Read with care:", "zh": "请谨慎参考："},
     "and_more": {"en": "and {n} more", "zh": "另{n}位"},
     "review_statement": {

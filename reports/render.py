@@ -49,7 +49,8 @@ def css_string(value: object) -> Markup:
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+        # every template is HTML, escaped, but the e-mails' plain-text bodies
+        autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         undefined=jinja2.StrictUndefined,  # a missing field is an error, not a blank
         trim_blocks=True,
         lstrip_blocks=True,

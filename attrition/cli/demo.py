@@ -214,9 +214,9 @@ def demo(
 
 def _demo_reports(engine: Any, out: Path, scores: ScoringResult) -> list[Path]:
     """The branch report of the branch whose head gets a demo key (the client with the
-    largest value at risk is theirs) and the HR report, each in English and Chinese, into ``OUT/reports``; the reports.yaml they
-    come from is written beside the bank (``OUT/reports.yaml``), to try
-    `attrition reports run` with."""
+    largest value at risk is theirs) and the HR report, each in English and Chinese,
+    into ``OUT/reports``; the reports.yaml they come from is written beside the bank
+    (``OUT/reports.yaml``), to try `attrition reports run` with."""
     import yaml
 
     from attrition.io.outputs import write_text_atomic

@@ -84,9 +84,7 @@ def train(
     console.print(f"Registered [bold]{result.record.ref}[/] in {result.record.path}")
 
 
-def _warn_if_weak(
-    metrics: pd.DataFrame, config: TrainConfig, label: str | None, ref: str
-) -> None:
+def _warn_if_weak(metrics: pd.DataFrame, config: TrainConfig, label: str | None, ref: str) -> None:
     """The model's holdout verdict (:func:`attrition.pipeline.quality.weakness`)."""
     from attrition.pipeline.quality import weakness
 
@@ -179,3 +177,43 @@ def models_show(
     out_console.print(record.config_text, markup=False, highlight=False)
     if len(record.metrics):
         out_console.print(_metrics_table(record.metrics, "holdout metrics"))
+
+
+@models_app.command("card")
+def models_card(
+    ref: Annotated[str, typer.Argument(help="NAME or NAME@VERSION of a registered model.")],
+    lang: Annotated[str, typer.Option(help="en or zh.")] = "en",
+    source: Annotated[
+        str | None,
+        typer.Option(help="Data to rebuild the holdout from (default: the config's source)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="The PDF (default: model_card_NAME@V_LANG.pdf here).")
+    ] = None,
+) -> None:
+    """The model card as a PDF: config as run, data window, holdout metrics against the
+    Cox baseline, calibration, Kaplan–Meier by tier, global SHAP importance."""
+    from attrition.config import attrition_home
+    from reports import i18n
+    from reports.card import model_card
+    from reports.render import render_html, write_pdf
+
+    if lang not in ("en", "zh"):
+        raise _fail(ValueError(f"--lang must be en or zh, got {lang!r}"))
+    try:
+        with data_warnings(), console.status(f"Building the card of {ref}"):
+            card = model_card(ref, home=attrition_home(), lang=lang, source=source)  # type: ignore[arg-type]
+            title = f"{i18n.text('card_title', lang)}: {card.ref}"  # type: ignore[arg-type]
+            html = render_html(
+                "card.html.j2",
+                lang,  # type: ignore[arg-type]
+                r=card,
+                title=title,
+                as_of=card.test_as_of,
+                models=card.ref,
+                confidential="Model-risk review",
+            )
+            path = write_pdf(html, out or Path(f"model_card_{card.ref}_{lang}.pdf"))
+    except AttritionError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Model card of {card.ref}: {path}")

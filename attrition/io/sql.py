@@ -71,7 +71,13 @@ def _make_sqlite_ddl_transactional(engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # a transaction that reads then writes asks for the write lock at once
+        # (execution option sqlite_begin="IMMEDIATE"): two deferred ones that both read
+        # could not both upgrade, and SQLite fails one with "database is locked"
+        mode = conn.get_execution_options().get("sqlite_begin", "")
+        if mode not in ("", "IMMEDIATE", "EXCLUSIVE"):
+            raise ValueError(f"sqlite_begin must be IMMEDIATE or EXCLUSIVE, got {mode!r}")
+        conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
 
 @contextlib.contextmanager

@@ -233,3 +233,47 @@ sa.Index(
     "ix_recorded_contacts_client", recorded_contacts.c.client_id, recorded_contacts.c.contacted_at
 )
 sa.Index("ix_recorded_contacts_run", recorded_contacts.c.run_id)
+
+DELIVERY_STATES = ("pending", "sending", "sent", "failed")
+
+# the reports' outbox: one row per (report, period, document, recipient), so a report is
+# delivered once however often its sending is retried or restarted. The message id is
+# derived from that key: a message resent after a crash between the server's
+# acceptance and the commit carries the same id, and the receiving side can tell.
+report_deliveries = sa.Table(
+    "report_deliveries",
+    metadata,
+    sa.Column("delivery_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("report", sa.String(64), nullable=False),
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("document", sa.String(64), nullable=False),  # a branch id, or "all"
+    sa.Column("recipient", sa.String(254), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("scoring_runs.run_id")),
+    sa.Column("message_id", sa.String(255), nullable=False, unique=True),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_at", sa.DateTime(timezone=True)),  # when its sending began
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("pdf_path", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint(f"state IN {DELIVERY_STATES}", name="ck_report_deliveries_state"),
+    sa.UniqueConstraint(
+        "report", "period", "document", "recipient", name="uq_report_deliveries_once"
+    ),
+)
+sa.Index("ix_report_deliveries_due", report_deliveries.c.state, report_deliveries.c.next_attempt_at)
+
+# who runs the schedules: one holder at a time; another scheduler stands by until the
+# lease expires (its holder stopped renewing it)
+scheduler_leases = sa.Table(
+    "scheduler_leases",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
