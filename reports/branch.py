@@ -115,6 +115,7 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
     names = _names(run, spec)
     rms = run.entity("rm").set_index("id")
     listed = _ranked(clients, spec)
+    run.prefetch("client", listed["id"])
     lines = [_line(run, row, names, rms, lang) for row in listed.itertuples(index=False)]
     rest = clients[clients["tier"].isin(spec.tiers)].drop(index=listed.index)
     more = ""
@@ -298,6 +299,7 @@ def _exposed(
     chosen = clients[rm_ids.isin(left | at_risk)].sort_values(
         ["value_at_risk", "id"], ascending=[False, True], na_position="last"
     )
+    run.prefetch("client", chosen["id"].head(spec.top))
     lines = [
         _line(
             run,

@@ -1,9 +1,9 @@
 """The reports' charts as SVG markup (matplotlib), in the report's language.
 
 Figures are made with matplotlib's object interface (no pyplot: no global figure
-state in a process that renders many reports), text drawn as paths so the PDF needs
-no font for it, and the style set only for the duration of a chart
-(``rc_context`` restores it).
+state in a process that renders many reports), text kept as SVG text (WeasyPrint sets
+it in the report's own fonts, and it stays searchable in the PDF), and the style set
+only for the duration of a chart (``rc_context`` restores it).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ TIER_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#7f8c8d"}
 _STYLE = {
     "font.family": ["Noto Sans CJK SC", "DejaVu Sans"],
     "font.size": 8,
-    "svg.fonttype": "path",
+    "svg.fonttype": "none",
     "svg.hashsalt": "attrition",  # the same chart gives the same SVG (ids)
     "axes.spines.top": False,
     "axes.spines.right": False,

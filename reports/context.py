@@ -10,7 +10,8 @@ report then takes its branch's rows (:mod:`reports.branch`, :mod:`reports.hr`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
@@ -19,8 +20,8 @@ from attrition.contracts import BankData
 from attrition.errors import AttritionError
 from attrition.io import load_bank
 from attrition.labels import client_outflow_labels
-from attrition.store import current_run_id, read_run, run_as_of
-from attrition.store.history import previous_run_id, run_scores, tier_history
+from attrition.store import current_run_id, run_as_of
+from attrition.store.history import previous_run_id, run_details, run_scores, tier_history
 from attrition.store.plans import read_plan
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ class ReportRun:
     run_id: int
     as_of: str
     scores: pd.DataFrame  # both populations, scalar columns
-    drivers: pd.DataFrame  # long, indexed and sorted by (entity_type, id, rank)
-    actions: pd.DataFrame  # the same
     plan: pd.DataFrame  # the week's contact plan (empty when none was stored)
     history: pd.DataFrame  # per as-of month, branch and tier: client totals
     rm_history: pd.DataFrame  # the same for RMs
@@ -49,6 +48,25 @@ class ReportRun:
     contacted: pd.Series  # client id -> contacted since the previous run
     follow_up_months: int  # months of the bank's data after the previous run
     bank: BankData
+    engine: sa.Engine  # drivers and actions are read for the entities a report lists
+    _details: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = field(
+        default_factory=dict, repr=False
+    )
+
+    def prefetch(self, entity_type: str, ids: Iterable[str]) -> None:
+        """Read the drivers and actions of these entities (those not read yet) in a
+        few queries; a report calls this with every entity it will list."""
+        missing = [i for i in dict.fromkeys(map(str, ids)) if (entity_type, i) not in self._details]
+        if not missing:
+            return
+        drivers, actions = run_details(self.engine, self.run_id, entity_type, missing)
+        by_driver = dict(tuple(drivers.groupby("id", sort=False)))
+        by_action = dict(tuple(actions.groupby("id", sort=False)))
+        for i in missing:
+            self._details[entity_type, i] = (
+                by_driver.get(i, drivers.iloc[:0]),
+                by_action.get(i, actions.iloc[:0]),
+            )
 
     def entity(self, entity_type: str) -> pd.DataFrame:
         """One population's scores."""
@@ -58,13 +76,15 @@ class ReportRun:
         """The entity's top ``n`` drivers in plain words. A driver whose value is
         missing ("no data") is left out: the model may read the gap, but a manager
         cannot act on it as a reason."""
-        rows = _rows(self.drivers, entity_type, entity_id)
-        rows = rows[rows["value"].notna()]
+        self.prefetch(entity_type, [entity_id])
+        rows = self._details[entity_type, str(entity_id)][0]
+        rows = rows[rows["value"].notna()].sort_values("rank")
         return rows[f"text_{lang}"].head(n).fillna("").astype(str).tolist()
 
     def first_action(self, entity_type: str, entity_id: str, lang: str) -> str:
         """The entity's most urgent suggested action (empty when it has none)."""
-        rows = _rows(self.actions, entity_type, entity_id)
+        self.prefetch(entity_type, [entity_id])
+        rows = self._details[entity_type, str(entity_id)][1].sort_values("rank")
         return str(rows[lang].iloc[0]) if len(rows) else ""
 
     @property
@@ -74,25 +94,22 @@ class ReportRun:
         return ", ".join(sorted(f"{m}@{v}" for m, v in used.itertuples(index=False)))
 
 
-def load_report_run(
-    engine: sa.Engine, source: str, *, as_of: str | None = None, run_id: int | None = None
-) -> ReportRun:
-    """The current run (or the run at ``as_of``, or ``run_id``) with what the reports
-    need, and the bank's tables from ``source``.
+def load_report_run(engine: sa.Engine, source: str, *, as_of: str | None = None) -> ReportRun:
+    """The current run (or the run at ``as_of``) with what the reports need, and the
+    bank's tables from ``source``.
 
     Raises
     ------
     ReportError
         There is no such complete scoring run in the store.
     """
-    if run_id is None:
-        run_id = current_run_id(engine, as_of=as_of)
+    run_id = current_run_id(engine, as_of=as_of)
     if run_id is None:
         at = f" at {as_of}" if as_of else ""
         raise ReportError(
             f"there is no complete scoring run{at} in the store: run `attrition score` first"
         )
-    result = read_run(engine, run_id)
+    scores = run_scores(engine, run_id)
     month = run_as_of(engine, run_id)
     bank = load_bank(source, tables=("interactions",))
     before = previous_run_id(engine, run_id, "client")
@@ -103,9 +120,7 @@ def load_report_run(
     return ReportRun(
         run_id=int(run_id),
         as_of=month,
-        scores=result.scores,
-        drivers=_indexed(result.drivers),
-        actions=_indexed(result.actions),
+        scores=scores,
         plan=read_plan(engine, run_id),
         history=tier_history(engine, "client", up_to=run_id),
         rm_history=tier_history(engine, "rm", up_to=run_id),
@@ -115,6 +130,7 @@ def load_report_run(
         contacted=contacted,
         follow_up_months=follow_up,
         bank=bank,
+        engine=engine,
     )
 
 
@@ -123,19 +139,6 @@ def model_warnings(scores: pd.DataFrame) -> list[str]:
     comes from one), in the order they first appear."""
     found = scores["model_warning"].dropna().astype(str)
     return list(dict.fromkeys(w for text in found for w in text.split("\n") if w.strip()))
-
-
-def _indexed(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows by (entity_type, id) in rank order: one entity's rows are a slice."""
-    return frame.sort_values(["entity_type", "id", "rank"]).set_index(["entity_type", "id"])
-
-
-def _rows(frame: pd.DataFrame, entity_type: str, entity_id: str) -> pd.DataFrame:
-    try:
-        found = frame.loc[(entity_type, entity_id)]
-    except KeyError:
-        return frame.iloc[:0]
-    return found if isinstance(found, pd.DataFrame) else found.to_frame().T
 
 
 def _since(bank: BankData, previous: str | None, current: str) -> tuple[pd.Series, pd.Series, int]:

@@ -88,6 +88,7 @@ def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
         ["risk_3m", "value_at_risk", "id"], ascending=[False, False, True], na_position="last"
     )
     listed, rest = chosen.head(spec.top), chosen.iloc[spec.top :]
+    run.prefetch("rm", listed["id"])
     lines = []
     for row in listed.itertuples(index=False):
         rid = str(row.id)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+from attrition.results import SCORE_COLUMNS
 from attrition.store import schema
-from attrition.store.runs import _select
+from attrition.store.runs import _details, _result, _select
 
 
 def previous_run_id(engine: sa.Engine, run_id: int, entity: str) -> int | None:
@@ -30,10 +31,12 @@ def previous_run_id(engine: sa.Engine, run_id: int, entity: str) -> int | None:
     return None if found is None else int(found)
 
 
-def run_scores(engine: sa.Engine, run_id: int, entity: str) -> pd.DataFrame:
-    """One population's score rows of a run, without drivers or actions."""
+def run_scores(engine: sa.Engine, run_id: int, entity: str | None = None) -> pd.DataFrame:
+    """The score rows of a run (of one population), without drivers or actions."""
     t = schema.scores
-    query = _select(t).where(t.c.run_id == int(run_id), t.c.entity_type == entity)
+    query = _select(t).where(t.c.run_id == int(run_id))
+    if entity is not None:
+        query = query.where(t.c.entity_type == entity)
     with engine.connect() as conn:
         return pd.read_sql(query, conn)
 
@@ -67,3 +70,20 @@ def tier_history(engine: sa.Engine, entity: str, *, up_to: int | None = None) ->
     )
     with engine.connect() as conn:
         return pd.read_sql(query, conn)
+
+
+def run_details(
+    engine: sa.Engine, run_id: int, entity_type: str, ids: list[str], *, chunk: int = 500
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The drivers and actions of some entities of a run, in rank order (a driver's
+    value is its number or its text): the reports read the few they list, not the
+    millions a bank-wide run holds."""
+    drivers, actions = [], []
+    with engine.connect() as conn:
+        for start in range(0, max(len(ids), 1), chunk):
+            d, a = _details(conn, int(run_id), entity_type, list(ids[start : start + chunk]))
+            drivers.append(d)
+            actions.append(a)
+    scores = pd.DataFrame(columns=SCORE_COLUMNS)
+    result = _result(scores, pd.concat(drivers), pd.concat(actions))
+    return result.drivers, result.actions
