@@ -110,9 +110,8 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
     if branch_id not in branches.index:
         raise ReportError(f"no branch {branch_id} in the bank's branches table")
     branch = branches.loc[branch_id]
-    clients = run.entity("client")
-    clients = clients[clients["branch_id"] == branch_id]
-    names = _names(run, spec)
+    clients = run.branch("client", branch_id)
+    names = _Names(run, spec)
     rms = run.entity("rm").set_index("id")
     listed = _ranked(clients, spec)
     run.prefetch("client", listed["id"])
@@ -180,23 +179,26 @@ def _ranked(clients: pd.DataFrame, spec: ReportSpec) -> pd.DataFrame:
     return order.head(spec.top)
 
 
-def _names(run: ReportRun, spec: ReportSpec) -> dict[tuple[str, str], str]:
-    """(population, id) -> the name as printed (masked unless the spec allows)."""
-    out: dict[tuple[str, str], str] = {}
-    for entity, table, key in (("client", "clients", "client_id"), ("rm", "rms", "rm_id")):
-        frame = run.bank[table]
-        if "name" not in frame.columns:
-            continue
-        for i, name in zip(frame[key].astype(str), frame["name"], strict=True):
-            shown = str(name) if spec.full_names and not pd.isna(name) else mask_name(name)
-            out[entity, i] = shown
-    return out
+class _Names:
+    """(population, id) -> the name as printed (masked unless the spec allows), looked
+    up one id at a time: a bank holds millions of names, a report prints a hundred."""
+
+    def __init__(self, run: ReportRun, spec: ReportSpec) -> None:
+        self._names, self._full = run.names(), spec.full_names
+
+    def get(self, key: tuple[str, str], default: str = "") -> str:
+        entity, entity_id = key
+        table = self._names.get(entity)
+        if table is None or entity_id not in table.index:
+            return default
+        name = table.at[entity_id]
+        return str(name) if self._full and not pd.isna(name) else mask_name(name)
 
 
 def _line(
     run: ReportRun,
     row: object,
-    names: dict[tuple[str, str], str],
+    names: _Names,
     rms: pd.DataFrame,
     lang: Language,
     status: str = "",
@@ -244,9 +246,7 @@ def _tiers(run: ReportRun, clients: pd.DataFrame, branch_id: str, lang: Language
     return lines
 
 
-def _plan(
-    run: ReportRun, branch_id: str, names: dict[tuple[str, str], str], lang: Language
-) -> list[RmPlan]:
+def _plan(run: ReportRun, branch_id: str, names: _Names, lang: Language) -> list[RmPlan]:
     plan = run.plan
     if plan.empty:
         return []
@@ -285,7 +285,7 @@ def _exposed(
     run: ReportRun,
     clients: pd.DataFrame,
     rms: pd.DataFrame,
-    names: dict[tuple[str, str], str],
+    names: _Names,
     spec: ReportSpec,
 ) -> tuple[list[ClientLine], pd.DataFrame]:
     """Clients whose RM has left by the as-of month, or is in the RMs' high tier, by

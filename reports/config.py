@@ -82,8 +82,9 @@ class ReportSpec(Frozen):
     language: Language = "en"
     # the tiers listed by name (the headline counts every tier)
     tiers: tuple[Level, ...] = ("high", "medium")
-    # the longest list a report holds (the rest is counted, not listed)
-    top: int = Field(default=50, ge=1, le=5000)
+    # the longest list a report holds (the rest is counted, not listed): a week's
+    # worth of names for a branch head to act on
+    top: int = Field(default=30, ge=1, le=5000)
     # names as 张*明 unless a bank's policy allows full names in this report
     full_names: bool = False
     # the branches it covers (all by default)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 import sqlalchemy as sa
@@ -52,6 +53,20 @@ class ReportRun:
     _details: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = field(
         default_factory=dict, repr=False
     )
+    _name_tables: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+    _by_entity: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _by_branch: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
+
+    def names(self) -> dict[str, pd.Series]:
+        """Per population, the names of the bank's tables by id (built once per run;
+        a population whose table has no names is left out)."""
+        if not self._name_tables:
+            for entity, table, key in (("client", "clients", "client_id"), ("rm", "rms", "rm_id")):
+                frame = self.bank[table]
+                if "name" in frame.columns:
+                    names = pd.Series(frame["name"].to_numpy(), index=frame[key].astype(str))
+                    self._name_tables[entity] = names[~names.index.duplicated()]
+        return self._name_tables
 
     def prefetch(self, entity_type: str, ids: Iterable[str]) -> None:
         """Read the drivers and actions of these entities (those not read yet) in a
@@ -70,7 +85,19 @@ class ReportRun:
 
     def entity(self, entity_type: str) -> pd.DataFrame:
         """One population's scores."""
-        return self.scores[self.scores["entity_type"] == entity_type]
+        if entity_type not in self._by_entity:
+            self._by_entity[entity_type] = self.scores[self.scores["entity_type"] == entity_type]
+        return self._by_entity[entity_type]
+
+    def branch(self, entity_type: str, branch_id: str) -> pd.DataFrame:
+        """One population's scores in one branch (grouped once for every branch)."""
+        key = f"{entity_type} by branch"
+        if key not in self._by_entity:
+            groups = self.entity(entity_type).groupby("branch_id", sort=False)
+            self._by_branch[entity_type] = dict(tuple(groups))
+            self._by_entity[key] = self.scores.iloc[:0]
+        found = self._by_branch[entity_type].get(branch_id)
+        return found if found is not None else self.scores.iloc[:0]
 
     def driver_texts(self, entity_type: str, entity_id: str, lang: str, n: int = 3) -> list[str]:
         """The entity's top ``n`` drivers in plain words. A driver whose value is
@@ -87,7 +114,7 @@ class ReportRun:
         rows = self._details[entity_type, str(entity_id)][1].sort_values("rank")
         return str(rows[lang].iloc[0]) if len(rows) else ""
 
-    @property
+    @cached_property  # read on every report of a batch; scores hold millions of rows
     def models(self) -> str:
         """The models of the run, as ``name@version``, comma separated."""
         used = self.scores[["model", "model_version"]].drop_duplicates()
