@@ -59,6 +59,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_explain.py
 	$(BIN)/python bench/bench_score.py
 	$(BIN)/python bench/bench_api.py
+	$(BIN)/python bench/bench_reports.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
