@@ -107,7 +107,7 @@ def _verify(engine: sa.Engine, key: str) -> tuple[Caller, datetime | None] | Non
     if not hmac.compare_digest(_hash(row.salt, secret), row.secret_hash):
         return None
     now = datetime.now(UTC)
-    expires = None if row.expires_at is None else _utc(row.expires_at)
+    expires = None if row.expires_at is None else schema.stored_time(row.expires_at)
     if row.revoked_at is not None or (expires is not None and expires <= now):
         return None
     branches = tuple(b for b in (row.branches or "").split(",") if b)
@@ -164,10 +164,6 @@ class KeyCache:
             self._known.clear()  # rare (that many live keys): simply start over
         self._known[digest] = (*found, now)
         return found[0]
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite returns naive times
 
 
 def revoke_key(engine: sa.Engine, key_id: str) -> None:

@@ -37,11 +37,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(at: datetime | None) -> datetime | None:
-    """SQLite gives naive UTC times back."""
-    return None if at is None else (at if at.tzinfo else at.replace(tzinfo=UTC))
-
-
 @dataclass(frozen=True)
 class Message:
     """One message of the outbox, as the sender needs it."""
@@ -210,7 +205,7 @@ def take_lease(engine: sa.Engine, name: str, holder: str, ttl: timedelta) -> boo
                 return True
             except sa.exc.IntegrityError:  # another took it at the same moment
                 return False
-        if row.holder != holder and _aware(row.expires_at) > now:
+        if row.holder != holder and schema.stored_time(row.expires_at) > now:
             return False
         took = conn.execute(
             sa.update(leases)

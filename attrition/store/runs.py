@@ -69,7 +69,7 @@ def mark_abandoned_runs(engine: sa.Engine) -> int:
         ).all()
         gone = []
         for run_id, writer_host, pid, started in running:
-            started = started if started.tzinfo else started.replace(tzinfo=UTC)
+            started = schema.stored_time(started)
             if writer_host == host and pid is not None and pid != os.getpid():
                 if not _pid_alive(pid):
                     gone.append(run_id)

@@ -8,11 +8,19 @@ long actions.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
 RUN_STATUSES = ("running", "complete", "failed")
+
+
+def stored_time(at: datetime) -> datetime:
+    """A time read back from a ``DateTime(timezone=True)`` column, aware: SQLite gives
+    the stored UTC time back naive."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 model_versions = sa.Table(
     "model_versions",
