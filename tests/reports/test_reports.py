@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import subprocess
 
-import numpy as np
-import pandas as pd
 import pytest
 
 from reports.build import documents, render_documents
@@ -81,7 +79,12 @@ def test_how_the_last_list_fared_is_counted_from_the_balances(report_bank, repor
         assert last is not None and last.month == "2026-06" and last.months == 3
         assert last.listed == len(listed)
         assert last.moved == len(set(listed["id"]) & moved_ids)
-        assert sum(n for _, n, _, _ in last.rows) == last.listed
+        contacted = dict((label, (n, m)) for label, n, m, _ in last.rows)["Contacted"]
+        seen = set(data["interactions"].query("date > '2026-06-30'")["client_id"])
+        assert contacted == (
+            len(set(listed["id"]) & seen),
+            len(set(listed["id"]) & seen & moved_ids),
+        )
         checked += last.moved
     assert checked > 0  # the bank does lose clients: the count is not trivially zero
 
@@ -196,5 +199,4 @@ def test_a_render_past_its_time_limit_fails_alone_and_leaves_no_file(tmp_path):
     assert [o.ok for o in outcomes] == [True, False, True]
     assert "time limit" in outcomes[1].error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "c.pdf"]
-    assert np.all([o.seconds < 60 for o in outcomes])
-    assert pd.notna(outcomes[1].seconds)
+    assert outcomes[1].seconds < 30  # stopped near its limit, not left to finish
