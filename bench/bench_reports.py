@@ -15,10 +15,10 @@ server (aiosmtpd) on a loopback port.
    processes (the machine's cores), queues one message per branch head in the store's
    outbox and sends them. Peak memory is the larger of the process's and of its
    largest render worker's.
-2. Same run, the obvious alternative: the same documents rendered one by one in one
-   process (``weasyprint`` in a loop). Rendering all of them that way would take
-   minutes, so ``--sample`` of them are rendered and the time is scaled to every
-   branch (the reading and building are timed whole).
+2. Same run, the obvious alternative: the same documents built and rendered one by
+   one in one process (each document's data, HTML and PDF in a loop). Doing all of
+   them that way would take minutes, so ``--sample`` of them are made and the time is
+   scaled to every branch (reading the run and the bank is timed whole).
 
 Usage: python bench/bench_reports.py [--clients 1000000] [--sample 20]
 """
@@ -62,25 +62,25 @@ ONE_BY_ONE = """
 import sys, time
 sys.path.insert(0, {bench!r})
 from pathlib import Path
-import weasyprint
 from attrition.store import open_store
 from reports.build import documents
 from reports.config import load_reports_config
 from reports.context import load_report_run
+from reports.render import write_pdf
 home = Path({home!r})
 config = load_reports_config(home / "reports.yaml")
 engine = open_store(f"sqlite:///{{home / 'attrition.db'}}")
 t0 = time.perf_counter()
 run = load_report_run(engine, config.data.source)
 docs = documents(run, config, "weekly", home / "one_by_one")
-prepared = time.perf_counter() - t0
 (home / "one_by_one").mkdir(exist_ok=True)
+read = time.perf_counter() - t0
 t1 = time.perf_counter()
 for doc in docs[: {sample}]:
-    weasyprint.HTML(string=doc.job.html).write_pdf(doc.job.path)
+    write_pdf(doc.html(), doc.path)
 per_pdf = (time.perf_counter() - t1) / min({sample}, len(docs))
-__result.update(prepared=prepared, per_pdf=per_pdf, documents=len(docs),
-                seconds=prepared + per_pdf * len(docs))
+__result.update(read=read, per_pdf=per_pdf, documents=len(docs),
+                seconds=read + per_pdf * len(docs))
 """
 
 

@@ -54,6 +54,7 @@ class ReportRun:
         default_factory=dict, repr=False
     )
     _name_tables: dict[str, pd.Series] = field(default_factory=dict, repr=False)
+    _names: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
     _by_entity: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _by_branch: dict[str, dict[str, pd.DataFrame]] = field(default_factory=dict, repr=False)
 
@@ -67,6 +68,25 @@ class ReportRun:
                     names = pd.Series(frame["name"].to_numpy(), index=frame[key].astype(str))
                     self._name_tables[entity] = names[~names.index.duplicated()]
         return self._name_tables
+
+    def lookup_names(self, entity_type: str, ids: Iterable[str]) -> None:
+        """Look up the names of these entities in one pass (a report calls this with
+        every entity it names; :meth:`name` then reads them from memory)."""
+        table = self.names().get(entity_type)
+        missing = [i for i in dict.fromkeys(map(str, ids)) if (entity_type, i) not in self._names]
+        if table is None or not missing:
+            return
+        found = table.reindex(missing)
+        self._names.update(zip(((entity_type, i) for i in missing), found.to_numpy(), strict=True))
+
+    def name(self, entity_type: str, entity_id: str) -> object:
+        """The bank's name of one entity as stored (None when the bank has no name for
+        it or no names at all; masking is the report's business)."""
+        key = (entity_type, str(entity_id))
+        if key not in self._names:
+            self.lookup_names(entity_type, [key[1]])
+        found = self._names.get(key)
+        return None if found is None or pd.isna(found) else found
 
     def prefetch(self, entity_type: str, ids: Iterable[str]) -> None:
         """Read the drivers and actions of these entities (those not read yet) in a

@@ -69,7 +69,7 @@ def queue_documents(
                     "recipient": to,
                     "run_id": run_id,
                     "message_id": message_id(doc.report, period, doc.key, to, sender),
-                    "pdf_path": str(doc.job.path),
+                    "pdf_path": str(doc.path),
                     "subject": subject(doc, period),
                     "body_text": text,
                     "body_html": html,

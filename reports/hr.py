@@ -74,25 +74,37 @@ def book_capacity() -> float | None:
     return None
 
 
-def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
-    """The RM flight-risk report in ``spec.language``."""
-    lang = spec.language
+def _ranked(run: ReportRun, spec: ReportSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The RMs the report covers, and of them the listed tiers by flight risk (then
+    exposure, then id: a stable order)."""
     rms = run.entity("rm")
     if spec.branches is not None:
         rms = rms[rms["branch_id"].isin(spec.branches)]
     if rms.empty:
         raise ReportError(f"scoring run {run.run_id} holds no RM scores to report on")
-    staff = run.bank["rms"].set_index("rm_id")
-    named = "name" in staff.columns
     chosen = rms[rms["tier"].isin(spec.tiers)].sort_values(
         ["risk_3m", "value_at_risk", "id"], ascending=[False, False, True], na_position="last"
     )
+    return rms, chosen
+
+
+def prepare(run: ReportRun, spec: ReportSpec) -> None:
+    """Read the drivers, actions and names of the RMs the report will list."""
+    listed = _ranked(run, spec)[1]["id"].head(spec.top)
+    run.prefetch("rm", listed)
+    run.lookup_names("rm", listed)
+
+
+def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
+    """The RM flight-risk report in ``spec.language``."""
+    lang = spec.language
+    rms, chosen = _ranked(run, spec)
     listed, rest = chosen.head(spec.top), chosen.iloc[spec.top :]
     run.prefetch("rm", listed["id"])
     lines = []
     for row in listed.itertuples(index=False):
         rid = str(row.id)
-        name = staff["name"].get(rid) if named else None
+        name = run.name("rm", rid)
         lines.append(
             RmLine(
                 rm_id=rid,

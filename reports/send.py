@@ -18,11 +18,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from attrition.store.outbox import list_deliveries
-from reports.build import Document, documents
+from reports.build import Document, documents, render_batch
 from reports.config import Language, ReportsConfig
 from reports.context import ReportError, load_report_run
 from reports.delivery import DeliveryOutcome, deliver_due, queue_documents
-from reports.render import PdfOutcome, render_pdfs
+from reports.render import PdfOutcome
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +80,12 @@ def send_report(
     todo = [d for d in docs if any((d.key, to) not in done for to in d.recipients)]
     failed: list[str] = []
     ready: list[Document] = []
-    if todo:
-        limit = max(d.spec.time_limit_seconds for d in todo)
-        outcomes = render_pdfs(
-            [d.job for d in todo], time_limit=limit, workers=workers, progress=progress
-        )
-        for doc, outcome in zip(todo, outcomes, strict=True):
-            if outcome.ok:
-                ready.append(doc)
-            else:
-                failed.append(doc.key)
+    outcomes = render_batch(todo, workers=workers, progress=progress)
+    for doc, outcome in zip(todo, outcomes, strict=True):
+        if outcome.ok:
+            ready.append(doc)
+        else:
+            failed.append(doc.key)
     new, _ = queue_documents(
         engine, ready, period=period, run_id=run.run_id, sender=config.smtp.sender
     )

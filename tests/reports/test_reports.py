@@ -191,9 +191,9 @@ def test_a_render_past_its_time_limit_fails_alone_and_leaves_no_file(tmp_path):
         + "</table>"
     )
     jobs = [
-        PdfJob("<p>small</p>", tmp_path / "a.pdf", "a"),
-        PdfJob(big, tmp_path / "b.pdf", "b"),
-        PdfJob("<p>small too</p>", tmp_path / "c.pdf", "c"),
+        PdfJob.of_html("<p>small</p>", tmp_path / "a.pdf", "a"),
+        PdfJob.of_html(big, tmp_path / "b.pdf", "b"),
+        PdfJob.of_html("<p>small too</p>", tmp_path / "c.pdf", "c"),
     ]
     outcomes = render_pdfs(jobs, time_limit=3, workers=2)
     assert [o.ok for o in outcomes] == [True, False, True]
