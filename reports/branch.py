@@ -20,7 +20,6 @@ from reports.context import ReportError, ReportRun, model_warnings
 from reports.i18n import mask_name, money, share, signed_count, signed_money, text
 
 TIERS = ("high", "medium", "low")
-PLAN_SHOWN = 3  # contacts named per assignee; each RM's own plan (API, CRM) has them all
 
 
 @dataclass(frozen=True)
@@ -116,11 +115,9 @@ def prepare(run: ReportRun, spec: ReportSpec, branch_ids: list[str]) -> None:
         exposed = _exposed_rows(run, clients, rms)["id"].head(spec.top)
         listed += [*ranked, *exposed]
     run.prefetch("client", listed)
-    plan = run.plan
-    if not plan.empty:
-        plan = plan[plan["branch_id"].isin(branch_ids)].sort_values("order")
-        shown = plan.groupby(["branch_id", "assignee"], sort=False).head(PLAN_SHOWN)
-        named += shown["client_id"].astype(str).tolist()
+    first = run.plan.first
+    if not first.empty:
+        named += first.loc[first["branch_id"].isin(branch_ids), "client_id"].astype(str).tolist()
     run.lookup_names("client", [*listed, *named])
     run.lookup_names("rm", run.bank["rms"]["rm_id"])
 
@@ -266,33 +263,31 @@ def _tiers(run: ReportRun, clients: pd.DataFrame, branch_id: str, lang: Language
 
 
 def _plan(run: ReportRun, branch_id: str, names: _Names, lang: Language) -> list[RmPlan]:
-    plan = run.plan
-    if plan.empty:
+    if run.plan.empty:
         return []
-    plan = plan[plan["branch_id"] == branch_id]
+    totals = run.plan.totals[run.plan.totals["branch_id"] == branch_id]
+    first = run.plan.first[run.plan.first["branch_id"] == branch_id]
+    shown = dict(tuple(first.groupby("assignee", sort=False)))
     out = []
     special = {"remote_team": "remote_team", "branch_head": "to_branch_head", "waiting": "waiting"}
-    for assignee, rows in plan.groupby("assignee", sort=False):
+    for row in totals.itertuples(index=False):
+        assignee = str(row.assignee)
         label = (
             text(special[assignee], lang)
             if assignee in special
-            else f"{names.get(('rm', str(assignee)), '')} ({assignee})".strip()
+            else f"{names.get(('rm', assignee), '')} ({assignee})".strip()
         )
-        rows = rows.sort_values("order")
+        rows = shown.get(assignee, first.iloc[:0]).sort_values("order")
         out.append(
             RmPlan(
                 assignee=label,
-                contacts=len(rows),
-                retained=money(float(rows["expected_retained"].sum()), lang),
+                contacts=int(row.contacts),
+                retained=money(float(row.expected_retained), lang),
                 clients=[
                     f"{names.get(('client', str(c)), '')} ({c}): {a}".strip()
-                    for c, a in zip(
-                        rows["client_id"].head(PLAN_SHOWN),
-                        rows[f"action_{lang}"].head(PLAN_SHOWN),
-                        strict=True,
-                    )
+                    for c, a in zip(rows["client_id"], rows[f"action_{lang}"], strict=True)
                 ],
-                more=max(0, len(rows) - PLAN_SHOWN),
+                more=max(0, int(row.contacts) - len(rows)),
             )
         )
     # RMs first (by id), then the remote team, the branch head and the waiting list

@@ -103,6 +103,8 @@ def value_by_segment(clients: pd.DataFrame, lang: Language) -> str:
                     label=text(tier, lang),
                 )
                 left += table[tier].to_numpy()
+            # money labels are wide: four at most, or they run into each other
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=4))
             ax.xaxis.set_major_formatter(
                 matplotlib.ticker.FuncFormatter(lambda v, _p: money(v, lang))
             )

@@ -23,13 +23,36 @@ from attrition.io import load_bank
 from attrition.labels import client_outflow_labels
 from attrition.store import current_run_id, run_as_of
 from attrition.store.history import previous_run_id, run_details, run_scores, tier_history
-from attrition.store.plans import read_plan
+from attrition.store.plans import plan_overview
 
 log = logging.getLogger(__name__)
+# the score columns the reports show; a bank-wide run's other risk horizons stay in
+# the store (reading them would double the time of reading a million rows)
+RANKED_COLUMNS = ["id", "branch_id", "tier", "value_at_risk", "risk_3m"]
+SHOWN_COLUMNS = [
+    *RANKED_COLUMNS,
+    *("entity_type", "model", "model_version", "model_warning", "risk_12m", "rm_id"),
+    *("segment", "aum", "grade", "book_size", "book_aum"),
+]
+PLAN_SHOWN = 3  # contacts named per assignee; each RM's own plan (API, CRM) has them all
 
 
 class ReportError(AttritionError):
     """A report cannot be made (no scoring run, a branch that does not exist...)."""
+
+
+@dataclass(frozen=True)
+class PlanOverview:
+    """The week's contact plan as the reports print it (see
+    :func:`attrition.store.plans.plan_overview`); both frames empty when no plan was
+    stored."""
+
+    totals: pd.DataFrame  # per branch and assignee: contacts, expected_retained
+    first: pd.DataFrame  # the first PLAN_SHOWN contacts of each, in order
+
+    @property
+    def empty(self) -> bool:
+        return self.totals.empty
 
 
 @dataclass(frozen=True)
@@ -39,12 +62,12 @@ class ReportRun:
 
     run_id: int
     as_of: str
-    scores: pd.DataFrame  # both populations, scalar columns
-    plan: pd.DataFrame  # the week's contact plan (empty when none was stored)
+    scores: pd.DataFrame  # both populations, SHOWN_COLUMNS
+    plan: PlanOverview  # the week's contact plan
     history: pd.DataFrame  # per as-of month, branch and tier: client totals
     rm_history: pd.DataFrame  # the same for RMs
     previous_as_of: str | None  # the run before this one
-    previous: pd.DataFrame  # its client scores (empty when there is none)
+    previous: pd.DataFrame  # its client scores, RANKED_COLUMNS (empty when there is none)
     moved_out: pd.Series  # client id -> moved assets out since the previous run
     contacted: pd.Series  # client id -> contacted since the previous run
     follow_up_months: int  # months of the bank's data after the previous run
@@ -156,11 +179,15 @@ def load_report_run(engine: sa.Engine, source: str, *, as_of: str | None = None)
         raise ReportError(
             f"there is no complete scoring run{at} in the store: run `attrition score` first"
         )
-    scores = run_scores(engine, run_id)
+    scores = run_scores(engine, run_id, columns=SHOWN_COLUMNS)
     month = run_as_of(engine, run_id)
     bank = load_bank(source, tables=("interactions",))
     before = previous_run_id(engine, run_id, "client")
-    previous = run_scores(engine, before, "client") if before is not None else pd.DataFrame()
+    previous = (
+        run_scores(engine, before, "client", columns=RANKED_COLUMNS)
+        if before is not None
+        else pd.DataFrame(columns=RANKED_COLUMNS)
+    )
     previous_as_of = run_as_of(engine, before) if before is not None else None
     moved, contacted, follow_up = _since(bank, previous_as_of, month)
     log.info("report inputs: run %s at %s, previous run %s", run_id, month, before)
@@ -168,7 +195,7 @@ def load_report_run(engine: sa.Engine, source: str, *, as_of: str | None = None)
         run_id=int(run_id),
         as_of=month,
         scores=scores,
-        plan=read_plan(engine, run_id),
+        plan=PlanOverview(*plan_overview(engine, run_id, shown=PLAN_SHOWN)),
         history=tier_history(engine, "client", up_to=run_id),
         rm_history=tier_history(engine, "rm", up_to=run_id),
         previous_as_of=previous_as_of,

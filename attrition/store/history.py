@@ -3,9 +3,12 @@ branch's totals by tier over the runs (the reports' trend and "since last time")
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 import sqlalchemy as sa
 
+from attrition.io.sql import fetch_frame
 from attrition.results import SCORE_COLUMNS
 from attrition.store import schema
 from attrition.store.runs import _details, _result, _select
@@ -31,14 +34,23 @@ def previous_run_id(engine: sa.Engine, run_id: int, entity: str) -> int | None:
     return None if found is None else int(found)
 
 
-def run_scores(engine: sa.Engine, run_id: int, entity: str | None = None) -> pd.DataFrame:
-    """The score rows of a run (of one population), without drivers or actions."""
+def run_scores(
+    engine: sa.Engine,
+    run_id: int,
+    entity: str | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """The score rows of a run (of one population), without drivers or actions; only
+    ``columns`` when given (a bank-wide run holds millions of rows: a report reads
+    the dozen columns it shows, in half the time of all of them)."""
     t = schema.scores
-    query = _select(t).where(t.c.run_id == int(run_id))
+    chosen = [t.c[name] for name in columns] if columns is not None else _select(t).selected_columns
+    query = sa.select(*chosen).where(t.c.run_id == int(run_id))
     if entity is not None:
         query = query.where(t.c.entity_type == entity)
     with engine.connect() as conn:
-        return pd.read_sql(query, conn)
+        return fetch_frame(conn, query)
 
 
 def tier_history(engine: sa.Engine, entity: str, *, up_to: int | None = None) -> pd.DataFrame:

@@ -258,3 +258,41 @@ def test_planning_with_scores_from_another_bank_is_refused(scores, scored_bank, 
     other.loc[other["entity_type"] == "client", "id"] = "X" + other["id"]
     with pytest.raises(ConfigError, match="scores come from another bank"):
         contact_plan(_result(other), scored_bank.data, tight_book)
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+)
+def test_the_plan_overview_is_the_stored_plan_cut_by_branch_and_assignee(
+    plan, scores, backend, tmp_path, request
+):
+    """What a branch report prints of a plan: per branch and assignee the count, the
+    value kept and the first contacts in order, even for the assignees that span
+    branches (the remote team, the waiting list), whose order is bank-wide."""
+    from attrition.store import open_store, upgrade_store, write_run
+    from attrition.store.plans import plan_overview, write_plan
+
+    url = (
+        f"sqlite:///{tmp_path / 's.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    upgrade_store(url)
+    engine = open_store(url)
+    run_id = write_run(engine, _result(scores), entities=("client",))
+    write_plan(engine, run_id, plan)
+    totals, first = plan_overview(engine, run_id, shown=2, chunk=7)  # several text reads
+    engine.dispose()
+    groups = plan.groupby(["branch_id", "assignee"])
+    assert len(totals) == groups.ngroups and plan["branch_id"].nunique() > 1
+    spanning = plan[plan["assignee"] == WAITING]["branch_id"].nunique()
+    assert spanning > 1  # the case a bank-wide order gets wrong is present
+    for (branch, assignee), part in groups:
+        part = part.sort_values("order")
+        total = totals[(totals["branch_id"] == branch) & (totals["assignee"] == assignee)]
+        assert total["contacts"].tolist() == [len(part)]
+        assert total["expected_retained"].iloc[0] == pytest.approx(part["expected_retained"].sum())
+        shown = first[(first["branch_id"] == branch) & (first["assignee"] == assignee)]
+        assert shown["client_id"].tolist() == part["client_id"].head(2).tolist()
+        assert shown["action_zh"].tolist() == part["action_zh"].head(2).tolist()
+        assert shown["action_en"].tolist() == part["action_en"].head(2).tolist()
