@@ -83,9 +83,6 @@ class Document:
         worker builds the data and the HTML, and hands the data back."""
 
         def make() -> tuple[str, Any]:
-            # a forked worker must not use the parent's pooled connections; every
-            # read it needs was made before the fork (prepare_documents)
-            self.run.engine.dispose(close=False)
             return self.html(), self.data
 
         return PdfJob((folder or self.path.parent) / self.path.name, self.label, make)

@@ -10,6 +10,7 @@ report then takes its branch's rows (:mod:`reports.branch`, :mod:`reports.hr`).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -73,6 +74,7 @@ class ReportRun:
     follow_up_months: int  # months of the bank's data after the previous run
     bank: BankData
     engine: sa.Engine  # drivers and actions are read for the entities a report lists
+    reader_pid: int = field(default_factory=os.getpid)  # the one process that reads
     _details: dict[tuple[str, str], tuple[pd.DataFrame, pd.DataFrame]] = field(
         default_factory=dict, repr=False
     )
@@ -117,6 +119,12 @@ class ReportRun:
         missing = [i for i in dict.fromkeys(map(str, ids)) if (entity_type, i) not in self._details]
         if not missing:
             return
+        if os.getpid() != self.reader_pid:
+            # a render worker is a fork: the parent's database connections are not its
+            # own to use (reports.build.prepare_documents reads everything before)
+            raise ReportError(
+                f"{len(missing)} {entity_type}(s) were not read before the render workers started"
+            )
         drivers, actions = run_details(self.engine, self.run_id, entity_type, missing)
         by_driver = dict(tuple(drivers.groupby("id", sort=False)))
         by_action = dict(tuple(actions.groupby("id", sort=False)))

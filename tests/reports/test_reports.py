@@ -200,3 +200,26 @@ def test_a_render_past_its_time_limit_fails_alone_and_leaves_no_file(tmp_path):
     assert "time limit" in outcomes[1].error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.pdf", "c.pdf"]
     assert outcomes[1].seconds < 30  # stopped near its limit, not left to finish
+
+
+def test_a_render_worker_builds_from_memory_and_never_uses_the_parents_connections(
+    report_bank, tmp_path
+):
+    """The workers fork from the process that read the store: a document whose
+    entities were not read first fails with a clear error instead of using the
+    parent's database connections; read first (render_batch), it renders."""
+    from attrition.store import open_store
+    from reports.build import render_batch
+
+    _home, url, config, _data, _runs = report_bank
+    cfg = load_reports_config(config)
+    engine = open_store(url)
+    run = load_report_run(engine, cfg.data.source)  # nothing read beyond the scores
+    docs = documents(run, cfg, "branch_en", tmp_path)[:2]
+    unread = render_pdfs([d.job() for d in docs], time_limit=60, workers=2)
+    assert [o.ok for o in unread] == [False, False]
+    assert all("not read before the render workers started" in o.error for o in unread)
+    outcomes = render_batch(docs, workers=2)
+    engine.dispose()
+    assert [o.ok for o in outcomes] == [True, True]
+    assert all(d.path.is_file() and d.data.clients for d in docs)
