@@ -66,6 +66,9 @@ def risk_histogram(clients: pd.DataFrame, lang: Language) -> str:
                 parts,
                 bins=bins,
                 stacked=True,
+                # one outline per tier, not a bar per bin: the same picture in a
+                # twentieth of the shapes for the PDF to draw
+                histtype="stepfilled",
                 color=[TIER_COLOURS[t] for t in ("low", "medium", "high")],
                 label=[text(t, lang) for t in ("low", "medium", "high")],
             )
