@@ -16,8 +16,8 @@ import pandas as pd
 
 from reports import charts
 from reports.config import Language, ReportSpec
-from reports.context import ReportError, ReportRun, model_warnings
-from reports.i18n import mask_name, money, share, signed_count, signed_money, text
+from reports.context import ReportError, ReportRun, listable, model_warnings
+from reports.i18n import cutoff_note, mask_name, money, share, signed_count, signed_money, text
 
 TIERS = ("high", "medium", "low")
 
@@ -84,6 +84,8 @@ class BranchReport:
     exposed_more: str
     last_list: LastList | None
     last_list_wait: str | None
+    # the report's own list cut-offs in words ("" when none)
+    cutoffs: str = ""
     # the models' own warnings (a weak model, an input from one): shown above all else
     warnings: list[str] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
@@ -132,10 +134,10 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
     clients = run.branch("client", branch_id)
     names = _Names(run, spec)
     rms = run.entity("rm").set_index("id")
-    listed = _ranked(clients, spec)
-    run.prefetch("client", listed["id"])
-    lines = [_line(run, row, names, rms, lang) for row in listed.itertuples(index=False)]
-    rest = clients[clients["tier"].isin(spec.tiers)].drop(index=listed.index)
+    chosen = _ranked(clients, spec)
+    run.prefetch("client", chosen["id"])
+    lines = [_line(run, row, names, rms, lang) for row in chosen.itertuples(index=False)]
+    rest = clients[clients["tier"].isin(spec.tiers)].drop(index=chosen.index)
     more = ""
     if len(rest):
         more = text(
@@ -175,6 +177,7 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
             if run.previous_as_of and run.follow_up_months == 0
             else None
         ),
+        cutoffs=cutoff_note(spec, "client"),
         warnings=model_warnings(clients),
         charts={
             "risk": charts.risk_histogram(clients, lang),
@@ -190,8 +193,9 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
 
 
 def _ranked(clients: pd.DataFrame, spec: ReportSpec) -> pd.DataFrame:
-    """The listed tiers by value at risk (then risk, then id: a stable order), top N."""
-    chosen = clients[clients["tier"].isin(spec.tiers)]
+    """The listed tiers (at or above the report's cut-offs) by value at risk (then
+    risk, then id: a stable order), top N."""
+    chosen = listable(clients, spec)
     order = chosen.sort_values(
         ["value_at_risk", "risk_3m", "id"], ascending=[False, False, True], na_position="last"
     )

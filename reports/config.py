@@ -80,8 +80,13 @@ class ReportSpec(Frozen):
     to: Literal["branch_heads", "hr"] | tuple[Address, ...]
     schedule: Schedule | None = None
     language: Language = "en"
-    # the tiers listed by name (the headline counts every tier)
+    # the tiers listed by name (the headline counts every tier). The tiers themselves
+    # are the playbook's, the one definition every view reads; a report can only
+    # narrow its list with cut-offs of its own: a listed entity has at least this
+    # risk at 3 months and this value at risk (the book exposed, for RMs)
     tiers: tuple[Level, ...] = ("high", "medium")
+    min_risk_3m: float | None = Field(default=None, gt=0.0, le=1.0)
+    min_value_at_risk: float | None = Field(default=None, ge=0.0)
     # the longest list a report holds (the rest is counted, not listed): a week's
     # worth of names for a branch head to act on
     top: int = Field(default=30, ge=1, le=5000)

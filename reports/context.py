@@ -25,6 +25,7 @@ from attrition.labels import client_outflow_labels
 from attrition.store import current_run_id, run_as_of
 from attrition.store.history import previous_run_id, run_details, run_scores, tier_history
 from attrition.store.plans import plan_overview
+from reports.config import ReportSpec
 
 log = logging.getLogger(__name__)
 # the score columns the reports show; a bank-wide run's other risk horizons stay in
@@ -214,6 +215,16 @@ def load_report_run(engine: sa.Engine, source: str, *, as_of: str | None = None)
         bank=bank,
         engine=engine,
     )
+
+
+def listable(scores: pd.DataFrame, spec: ReportSpec) -> pd.DataFrame:
+    """The rows a report may list by name: its tiers, at or above its cut-offs."""
+    keep = scores["tier"].isin(spec.tiers)
+    if spec.min_risk_3m is not None:
+        keep &= scores["risk_3m"] >= spec.min_risk_3m
+    if spec.min_value_at_risk is not None:
+        keep &= scores["value_at_risk"] >= spec.min_value_at_risk
+    return scores[keep]
 
 
 def model_warnings(scores: pd.DataFrame) -> list[str]:

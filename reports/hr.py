@@ -17,8 +17,8 @@ from attrition.features.specs import default_spec
 from reports import charts
 from reports.branch import TIERS
 from reports.config import Language, ReportSpec
-from reports.context import ReportError, ReportRun, model_warnings
-from reports.i18n import mask_name, money, share, text
+from reports.context import ReportError, ReportRun, listable, model_warnings
+from reports.i18n import cutoff_note, mask_name, money, share, text
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class HrReport:
     by_branch: list[GroupLine]
     by_grade: list[GroupLine]
     capacity: float | None
+    # the report's own list cut-offs in words ("" when none)
+    cutoffs: str = ""
     # the models' own warnings (a weak model, an input from one): shown above all else
     warnings: list[str] = field(default_factory=list)
     charts: dict[str, str] = field(default_factory=dict)
@@ -75,14 +77,14 @@ def book_capacity() -> float | None:
 
 
 def _ranked(run: ReportRun, spec: ReportSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The RMs the report covers, and of them the listed tiers by flight risk (then
-    exposure, then id: a stable order)."""
+    """The RMs the report covers, and of them the listed tiers (at or above the
+    report's cut-offs) by flight risk (then exposure, then id: a stable order)."""
     rms = run.entity("rm")
     if spec.branches is not None:
         rms = rms[rms["branch_id"].isin(spec.branches)]
     if rms.empty:
         raise ReportError(f"scoring run {run.run_id} holds no RM scores to report on")
-    chosen = rms[rms["tier"].isin(spec.tiers)].sort_values(
+    chosen = listable(rms, spec).sort_values(
         ["risk_3m", "value_at_risk", "id"], ascending=[False, False, True], na_position="last"
     )
     return rms, chosen
@@ -99,7 +101,9 @@ def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
     """The RM flight-risk report in ``spec.language``."""
     lang = spec.language
     rms, chosen = _ranked(run, spec)
-    listed, rest = chosen.head(spec.top), chosen.iloc[spec.top :]
+    listed = chosen.head(spec.top)
+    # the rest of the listed tiers: beyond the list's length or below its cut-offs
+    rest = rms[rms["tier"].isin(spec.tiers)].drop(index=listed.index)
     run.prefetch("rm", listed["id"])
     lines = []
     for row in listed.itertuples(index=False):
@@ -140,6 +144,7 @@ def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
         by_branch=_groups(rms, "branch_id", lang),
         by_grade=_groups(rms, "grade", lang),
         capacity=capacity,
+        cutoffs=cutoff_note(spec, "rm"),
         warnings=model_warnings(rms),
         charts={"workload": charts.workload(rms, capacity, lang)},
         totals={

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import unicodedata
 
-from reports.config import Language
+from reports.config import Language, ReportSpec
 
 TEXT: dict[str, dict[Language, str]] = {
     "branch_title": {"en": "Clients at risk of moving assets out", "zh": "客户资产流失风险名单"},
@@ -145,6 +145,18 @@ TEXT: dict[str, dict[Language, str]] = {
         "的依据；不得因分数对任何客户经理作出评价或区别对待。",
     },
     "ranked_rms": {"en": "RMs at risk of resigning", "zh": "有离职风险的客户经理"},
+    "cutoffs": {"en": "Listed only with {rules}.", "zh": "仅列出{rules}的客户。"},
+    "cutoffs_rm": {"en": "Listed only with {rules}.", "zh": "仅列出{rules}的客户经理。"},
+    "cutoff_risk": {
+        "en": "a risk in 3 months of at least {risk}",
+        "zh": "3个月流失概率不低于{risk}",
+    },
+    "cutoff_value": {"en": "a value at risk of at least {value}", "zh": "风险资产不低于{value}"},
+    "cutoff_value_rm": {
+        "en": "a book AUM exposed of at least {value}",
+        "zh": "涉及管户资产不低于{value}",
+    },
+    "cutoff_and": {"en": " and ", "zh": "且"},
     "more_rms_not_listed": {
         "en": "{n} more RMs in these tiers are not listed (book AUM exposed {value}).",
         "zh": "另有{n}位同等级客户经理未列出（涉及管户资产{value}）。",
@@ -179,6 +191,20 @@ TEXT: dict[str, dict[Language, str]] = {
 def text(key: str, lang: Language, **values: object) -> str:
     """A report phrase in ``lang``, with ``values`` filled in."""
     return TEXT[key][lang].format(**values)
+
+
+def cutoff_note(spec: ReportSpec, entity: str) -> str:
+    """The report's own list cut-offs in words (empty when it has none)."""
+    lang, rm = spec.language, entity == "rm"
+    rules = []
+    if spec.min_risk_3m is not None:
+        rules.append(text("cutoff_risk", lang, risk=share(spec.min_risk_3m)))
+    if spec.min_value_at_risk is not None:
+        key = "cutoff_value_rm" if rm else "cutoff_value"
+        rules.append(text(key, lang, value=money(spec.min_value_at_risk, lang)))
+    if not rules:
+        return ""
+    return text("cutoffs_rm" if rm else "cutoffs", lang, rules=text("cutoff_and", lang).join(rules))
 
 
 def money(value: float | None, lang: Language) -> str:

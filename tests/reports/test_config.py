@@ -49,6 +49,12 @@ def test_every_problem_of_a_reports_config_is_named_at_once(tmp_path):
                     "to": "branch_heads",
                     "schedule": {"cron": "0 25 * * *", "timezone": "UTC"},
                 },
+                "h": {
+                    "kind": "branch_at_risk",
+                    "to": "branch_heads",
+                    "min_risk_3m": 20,  # a percentage where a probability belongs
+                    "min_value_at_risk": -1,
+                },
             },
         },
     )
@@ -69,6 +75,8 @@ def test_every_problem_of_a_reports_config_is_named_at_once(tmp_path):
         "unknown key",
         "reports.g.schedule",
         "cron '0 25 * * *' is not valid",
+        "reports.h.min_risk_3m",
+        "reports.h.min_value_at_risk",
     ):
         assert expected in message, (expected, message)
 

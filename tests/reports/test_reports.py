@@ -223,3 +223,39 @@ def test_a_render_worker_builds_from_memory_and_never_uses_the_parents_connectio
     engine.dispose()
     assert [o.ok for o in outcomes] == [True, True]
     assert all(d.path.is_file() and d.data.clients for d in docs)
+
+
+def test_a_reports_own_cut_offs_narrow_its_list_and_say_so(report_bank, report_run, tmp_path):
+    """The tiers stay the playbook's; a report may list only entities at or above its
+    own risk and value cut-offs, counts the rest, and says so on the page."""
+    _home, _url, config, _data, runs = report_bank
+    cfg = load_reports_config(config)
+    scores = runs["2026-09"].scores
+    clients = scores[scores["entity_type"] == "client"]
+    tiered = clients[clients["tier"].isin(["high", "medium"])]
+    risk, value = float(tiered["risk_3m"].median()), float(tiered["value_at_risk"].median())
+    branch_spec = cfg.report("branch_zh").model_copy(
+        update={"min_risk_3m": risk, "min_value_at_risk": value, "top": 5}
+    )
+    cut = cfg.model_copy(update={"reports": {**cfg.reports, "cut_zh": branch_spec}})
+    checked = 0
+    for doc in documents(report_run, cut, "cut_zh", tmp_path):
+        mine = tiered[tiered["branch_id"] == doc.key]
+        kept = mine[(mine["risk_3m"] >= risk) & (mine["value_at_risk"] >= value)]
+        top = kept.sort_values("value_at_risk", ascending=False).head(5)
+        assert [c.client_id for c in doc.data.clients] == top["id"].tolist()
+        rest = len(mine) - len(top)
+        assert (doc.data.more.startswith(f"另有{rest}位")) if rest else doc.data.more == ""
+        assert f"3个月流失概率不低于{risk * 100:.0f}%" in doc.html()
+        checked += len(mine) - len(kept)
+    assert checked > 0  # the cut-offs did leave tiered clients out
+    hr_spec = cfg.report("hr_zh").model_copy(update={"min_value_at_risk": 1.0})
+    hr = cfg.model_copy(update={"reports": {"hr_cut": hr_spec}})
+    (doc,) = documents(report_run, hr, "hr_cut", tmp_path)
+    rms = scores[scores["entity_type"] == "rm"]
+    kept = rms[rms["value_at_risk"] >= 1.0].sort_values(
+        ["risk_3m", "value_at_risk"], ascending=False
+    )
+    assert len(kept) < len(rms)  # the cut-off leaves RMs out (those with no book at risk)
+    assert [m.rm_id for m in doc.data.rms] == kept["id"].head(hr_spec.top).tolist()
+    assert "涉及管户资产不低于1" in doc.html()
