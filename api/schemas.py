@@ -44,6 +44,9 @@ class RiskFields(BaseModel):
     tier: str
     value_at_risk: float | None
     model_warning: str | None = None
+    model_warning_zh: str | None = Field(
+        default=None, description="the same warning in Chinese (runs stored before it: null)"
+    )
     branch_id: str | None = None
     drivers: list[Driver]
     actions: list[Action]

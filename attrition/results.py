@@ -41,6 +41,7 @@ SCORE_COLUMNS = [
     "tier",
     "value_at_risk",
     "model_warning",
+    "model_warning_zh",
     "branch_id",
     "rm_id",
     "segment",
@@ -149,6 +150,9 @@ class ScoringResult:
     def from_export(cls, frame: pd.DataFrame) -> ScoringResult:
         """Read back :meth:`to_export` (the JSON is parsed here, at the edge)."""
         scores = frame.drop(columns=[c for c in ("drivers", "actions") if c in frame.columns])
+        if "model_warning" in scores.columns and "model_warning_zh" not in scores.columns:
+            # a file written before warnings were kept in Chinese too
+            scores = scores.assign(model_warning_zh=None)
         parts: dict[str, pd.DataFrame] = {}
         for table, columns in (("drivers", DRIVER_COLUMNS), ("actions", ACTION_COLUMNS)):
             rows = []

@@ -90,6 +90,7 @@ def synthetic_run(n_clients: int, *, seed: int = 14) -> ScoringResult:
             "tier": tier.astype(object),
             "value_at_risk": (aum * risk_3m).round(2),
             "model_warning": None,
+            "model_warning_zh": None,
             "branch_id": branch_ids.astype(object)[rm % n_branches],
             "rm_id": rm_ids[rm],
             "segment": SEGMENTS[rng.integers(0, len(SEGMENTS), n)],

@@ -178,7 +178,7 @@ def branch_report(run: ReportRun, spec: ReportSpec, branch_id: str) -> BranchRep
             else None
         ),
         cutoffs=cutoff_note(spec, "client"),
-        warnings=model_warnings(clients),
+        warnings=model_warnings(clients, lang),
         charts={
             "risk": charts.risk_histogram(clients, lang),
             "segment": charts.value_by_segment(clients, lang),

@@ -95,7 +95,7 @@ def model_card(
         facts=facts,
         config_text=record.config_text,
         metrics=_metric_lines(metrics, meta.get("model_label", "")),
-        warning=model_warning(record, horizon),
+        warning=model_warning(record, horizon, lang),
         holdout_note=note,
         importance=importance,
         charts=card_charts,

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 RANKED_COLUMNS = ["id", "branch_id", "tier", "value_at_risk", "risk_3m"]
 SHOWN_COLUMNS = [
     *RANKED_COLUMNS,
-    *("entity_type", "model", "model_version", "model_warning", "risk_12m", "rm_id"),
+    *("entity_type", "model", "model_version", "model_warning", "model_warning_zh"),
+    *("risk_12m", "rm_id"),
     *("segment", "aum", "grade", "book_size", "book_aum"),
 ]
 PLAN_SHOWN = 3  # contacts named per assignee; each RM's own plan (API, CRM) has them all
@@ -227,10 +228,14 @@ def listable(scores: pd.DataFrame, spec: ReportSpec) -> pd.DataFrame:
     return scores[keep]
 
 
-def model_warnings(scores: pd.DataFrame) -> list[str]:
+def model_warnings(scores: pd.DataFrame, lang: str) -> list[str]:
     """The distinct model warnings of these score rows (a weak model, or an input that
-    comes from one), in the order they first appear."""
-    found = scores["model_warning"].dropna().astype(str)
+    comes from one) in ``lang``, in the order they first appear. A run stored before
+    warnings were kept in Chinese gives its English text."""
+    found = scores["model_warning"]
+    if lang == "zh":
+        found = scores["model_warning_zh"].where(scores["model_warning_zh"].notna(), found)
+    found = found.dropna().astype(str)
     return list(dict.fromkeys(w for text in found for w in text.split("\n") if w.strip()))
 
 

@@ -145,7 +145,7 @@ def hr_report(run: ReportRun, spec: ReportSpec) -> HrReport:
         by_grade=_groups(rms, "grade", lang),
         capacity=capacity,
         cutoffs=cutoff_note(spec, "rm"),
-        warnings=model_warnings(rms),
+        warnings=model_warnings(rms, lang),
         charts={"workload": charts.workload(rms, capacity, lang)},
         totals={
             "rms": float(len(rms)),

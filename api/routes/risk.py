@@ -84,6 +84,7 @@ def _fields(
         "tier": score["tier"],
         "value_at_risk": number(score["value_at_risk"]),
         "model_warning": score["model_warning"],
+        "model_warning_zh": score.get("model_warning_zh"),
         "branch_id": score.get("branch_id"),
         "drivers": drivers,
         "actions": actions,

@@ -116,6 +116,7 @@ def score_flat(
             "tier": tier.to_numpy(),
             "value_at_risk": np.nan,
             "model_warning": warning,
+            "model_warning_zh": model_warning(record, middle, "zh"),
         }
     )
     return ScoringResult(scores, drivers, notes=(warning,) if warning else ())

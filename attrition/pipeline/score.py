@@ -47,7 +47,7 @@ from attrition.features import CATALOGUE_VERSION, build_features
 from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
 from attrition.pipeline.drivers import drivers_table
-from attrition.pipeline.quality import model_warning
+from attrition.pipeline.quality import LANGUAGES, inherited_warning, model_warning
 from attrition.pipeline.references import (
     exposure_references,
     tier_cut_references,
@@ -219,17 +219,17 @@ def score_entities(
     drivers = explain_rows(
         model, inputs, tier, entity, horizon, record.ref, top_k, seed, record.background()
     )
-    warning = model_warning(record, horizon)
+    # in English and Chinese, as every text a manager reads
+    warning = {lang: model_warning(record, horizon, lang) for lang in LANGUAGES}
     skip: frozenset[str] = frozenset()
     if weak_rm_model and RM_RISK_FEATURE in X.columns:
         skip = frozenset({RM_RISK_FEATURE})
-        inherited = (
-            f"its {RM_RISK_FEATURE} comes from {weak_rm_model}, a weak model, so no action "
-            "rests on it"
-        )
-        warning = f"{warning}; {inherited}" if warning else f"{record.ref}: {inherited}"
-    if warning:  # returned as data (model_warning, notes): the caller says it
-        log.info("%s", warning)
+        warning = {
+            lang: inherited_warning(text, record.ref, RM_RISK_FEATURE, weak_rm_model, lang)
+            for lang, text in warning.items()
+        }
+    if warning["en"]:  # returned as data (model_warning, notes): the caller says it
+        log.info("%s", warning["en"])
     scores = pd.DataFrame(
         {
             "id": ids,
@@ -240,7 +240,8 @@ def score_entities(
             **{c: risks[c].to_numpy() for c in RISK_COLUMNS},
             "tier": tier.to_numpy(),
             "value_at_risk": value.to_numpy(),
-            "model_warning": warning,
+            "model_warning": warning["en"],
+            "model_warning_zh": warning["zh"],
             **_context(data, entity, as_of, ids, features),
         }
     )

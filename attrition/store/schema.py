@@ -82,6 +82,7 @@ scores = sa.Table(
     sa.Column("tier", sa.String(8), nullable=False),
     sa.Column("value_at_risk", sa.Float),
     sa.Column("model_warning", sa.Text),
+    sa.Column("model_warning_zh", sa.Text),  # the same warning in Chinese (migration 0007)
     sa.Column("branch_id", sa.String(64)),
     sa.Column("rm_id", sa.String(64)),
     sa.Column("segment", sa.String(64)),

@@ -46,6 +46,7 @@ def _run() -> ScoringResult:
             "tier": "high",
             "value_at_risk": [5e6, 1e5, np.nan, 2e5],
             "model_warning": None,
+            "model_warning_zh": None,
             "branch_id": ["B001", "B002", "B001", "B002"],
             "rm_id": ["R1", "R2", None, None],
             "segment": ["private", "mass", None, None],

@@ -174,11 +174,13 @@ def test_the_hr_report_ranks_rms_and_says_a_person_decides(report_bank, report_r
     assert outcomes[0].ok
     text = " ".join(pdf_text(outcomes[0].job.path).split())
     assert "仅供人力资源与直属主管人工复核参考" in text
-    # a weak model says so above the list (this small bank's RM model is weak)
-    warned = rms["model_warning"].dropna().unique()
-    assert len(warned) > 0
+    # a weak model says so above the list (this small bank's RM model is weak), in
+    # the report's language
+    warned = rms["model_warning_zh"].dropna().unique()
+    assert len(warned) > 0 and all("为弱模型" in w for w in warned)
     for warning in warned:
         assert " ".join(warning.split())[:40] in text
+    assert "is a weak model" not in text
     assert report.rms[0].rm_id in text
     clients = set(data["clients"]["client_id"])
     assert not any(word in clients for word in text.split())  # no client in HR's report
