@@ -51,10 +51,18 @@ def check_demo(out: Path, *, force: bool = False) -> tuple[dict[str, TrainConfig
     for name in DEMO_MODELS:
         registry.check_writable(name)
     check_output_file(demo_scores_path(out), example=None)
-    check_store(demo_store_url(out))  # a store on an old schema is refused now
+    if not _own_store():
+        check_store(demo_store_url(out))  # a bank's store on another schema: refused now
     # the example PDFs' folder: new, or the demo's own from an earlier run
     check_owned_folder(out / "reports", MARKER, force=force)
     return configs, book
+
+
+def _own_store() -> bool:
+    """The demo writes its own store file (no ``ATTRITION_DATABASE_URL`` given)."""
+    from attrition.settings import load_settings
+
+    return load_settings().database_url is None
 
 
 def demo_store_url(out: Path) -> str:
@@ -169,9 +177,13 @@ def demo(
             scores.to_export(), out / "scores" / f"scores_{data.last_month}.parquet"
         )
         from attrition.pipeline.plan import contact_plan
-        from attrition.store import open_store, write_run
+        from attrition.store import open_store, upgrade_store, write_run
         from attrition.store.plans import write_plan
 
+        if _own_store():
+            # the demo's own file: brought to this version's schema when an earlier
+            # version's demo left it (a database the demo was pointed at is not)
+            upgrade_store(demo_store_url(out))
         engine = open_store(demo_store_url(out), create=True)
         # a run three months earlier first, as a bank's store would hold: the reports
         # then show the change since it and how its list fared

@@ -41,8 +41,8 @@ TEXT = {
     },
     "weak_model": {"en": "{ref} is a weak model: {why}", "zh": "{ref}为弱模型：{why}"},
     "inherited": {
-        "en": "its {feature} comes from {ref}, a weak model, so no action rests on it",
-        "zh": "其{feature}来自弱模型{ref}，不据此建议任何行动",
+        "en": "its input '{feature}' comes from {ref}, a weak model, so no action rests on it",
+        "zh": "其输入“{feature}”来自弱模型{ref}，不据此建议任何行动",
     },
     "of_model": {"en": "{ref}: {why}", "zh": "{ref}：{why}"},
 }
@@ -116,8 +116,8 @@ def model_warning(record: ModelRecord, horizon: float, lang: str = "en") -> str 
 def inherited_warning(
     own: str | None, ref: str, feature: str, weak_input: str, lang: str = "en"
 ) -> str:
-    """A model's warning with one more reason: an input of it (``feature``) comes from
-    the weak model ``weak_input``, so no action rests on it."""
+    """A model's warning with one more reason: an input of it (``feature``, its label
+    in ``lang``) comes from the weak model ``weak_input``, so no action rests on it."""
     inherited = _say("inherited", lang, feature=feature, ref=weak_input)
     if own:
         return own + _say("and", lang) + inherited

@@ -44,6 +44,7 @@ import pandas as pd
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
 from attrition.features import CATALOGUE_VERSION, build_features
+from attrition.features.catalogue import CATALOGUE
 from attrition.labels import OutflowDefinition, outflow_population
 from attrition.pipeline.datasets import sequence_frame
 from attrition.pipeline.drivers import drivers_table
@@ -224,8 +225,10 @@ def score_entities(
     skip: frozenset[str] = frozenset()
     if weak_rm_model and RM_RISK_FEATURE in X.columns:
         skip = frozenset({RM_RISK_FEATURE})
+        info = CATALOGUE[entity][RM_RISK_FEATURE]
+        label = {"en": info.label_en, "zh": info.label_zh}
         warning = {
-            lang: inherited_warning(text, record.ref, RM_RISK_FEATURE, weak_rm_model, lang)
+            lang: inherited_warning(text, record.ref, label[lang], weak_rm_model, lang)
             for lang, text in warning.items()
         }
     if warning["en"]:  # returned as data (model_warning, notes): the caller says it

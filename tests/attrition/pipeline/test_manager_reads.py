@@ -141,5 +141,8 @@ def test_a_weak_rm_models_flight_risk_drives_no_client_action(scored_bank, home)
     fired = [a["because"] for a in clients["actions"] for a in json.loads(a)]
     assert "rm_flight_risk" not in fired
     assert clients["model_warning"].str.contains(
-        "its rm_flight_risk comes from rm_resignation@1, a weak model"
+        "its input 'Flight risk of the client's RM' comes from rm_resignation@1, a weak model"
+    ).all()
+    assert clients["model_warning_zh"].str.contains(
+        "其输入“客户经理离职风险”来自弱模型rm_resignation@1"
     ).all()
