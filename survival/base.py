@@ -30,7 +30,12 @@ import pandas as pd
 from sklearn.utils.validation import check_is_fitted
 
 # defined apart so that survival.metrics can use them without importing the models
-from survival.errors import InvalidParameterError, ModelFormatError, SurvivalDataError
+from survival.errors import (
+    InvalidParameterError,
+    InvalidPredictionError,
+    ModelFormatError,
+    SurvivalDataError,
+)
 from survival.steps import step_function_at  # noqa: F401  (re-exported for the models)
 
 DURATION = "duration"
@@ -324,10 +329,48 @@ def check_horizons(horizons: float | Iterable[float], max_duration: float) -> np
     return np.unique(h)
 
 
+#: how far a curve may stray from [0, 1] or rise with time by float rounding alone
+CURVE_TOLERANCE = 1e-9
+
+
 def survival_frame(values: np.ndarray, index: pd.Index, horizons: np.ndarray) -> pd.DataFrame:
-    """Wrap an [n × horizons] array as the standard prediction frame, clipped and monotone."""
-    s = np.clip(np.asarray(values, dtype=float), 0.0, 1.0)
-    s = np.minimum.accumulate(s, axis=1)
+    """Wrap an [n × horizons] array of a model's survival curves as the standard
+    prediction frame.
+
+    The model must give valid curves itself: finite, in [0, 1] and non-increasing along
+    the horizons. Only float rounding (up to :data:`CURVE_TOLERANCE`) is evened out;
+    anything more is the model's defect, and is refused rather than repaired (a repair
+    would hide it from every test of the models).
+
+    Raises
+    ------
+    InvalidPredictionError
+        Naming how many rows break which rule, and the first of them.
+    """
+    s = np.asarray(values, dtype=float)
+    tol = CURVE_TOLERANCE
+    problems = []
+    rules = (
+        ("are not finite", ~np.isfinite(s)),
+        ("lie outside [0, 1]", np.isfinite(s) & ((s < -tol) | (s > 1 + tol))),
+        ("rise with time", np.pad(np.diff(s, axis=1) > tol, ((0, 0), (1, 0)))),
+    )
+    for what, bad in rules:
+        rows = np.flatnonzero(bad.any(axis=1))
+        if rows.size:
+            i = rows[0]
+            j = int(np.flatnonzero(bad[i])[0])
+            problems.append(
+                f"{rows.size} row(s) {what} (first: row {index[i]!r} at horizon "
+                f"{horizons[j]:g}, S = {s[i, j]!r})"
+            )
+    if problems:
+        raise InvalidPredictionError(
+            "the model's survival curves are not valid: "
+            + "; ".join(problems)
+            + ". A survival curve is a probability that never rises with time."
+        )
+    s = np.minimum.accumulate(np.clip(s, 0.0, 1.0), axis=1)  # rounding noise only
     return pd.DataFrame(s, index=index, columns=pd.Index(horizons, name="horizon"))
 
 

@@ -13,3 +13,8 @@ class InvalidParameterError(ValueError, TypeError):
 
 class ModelFormatError(ValueError):
     """A saved model file cannot be loaded by this version (or is not a model file)."""
+
+
+class InvalidPredictionError(RuntimeError):
+    """A model produced survival curves that are not probabilities non-increasing in
+    time: a defect of the model, refused rather than repaired."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,6 +16,7 @@ from attrition.store import schema_revision
 from attrition.store.engine import head_revision
 from attrition.store.runs import current_models
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["health"])
 
 
@@ -44,4 +46,5 @@ def readyz(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
             broken[ref] = str(exc).splitlines()[0][:300]
     if broken:
         raise ApiError(503, "not_ready", "a current model cannot be loaded", **broken)
+    log.debug("ready: schema %s, models %s", revision, ", ".join(models) or "none")
     return {"status": "ready", "schema": revision, "models": models}

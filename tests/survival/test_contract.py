@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+import survival.base
 from survival.base import InvalidParameterError, SurvivalDataError
 from survival.catalog import MODEL_TYPES, make_model
+from survival.cox import CoxPHSurvival
+from survival.errors import InvalidPredictionError
 
 FAST = {
     "logistic_hazard": {"max_epochs": 15, "hidden": (16,), "n_intervals": 10},
@@ -40,15 +45,71 @@ def test_fit_returns_self_and_clone_keeps_params(fitted):
     assert not hasattr(twin, "max_duration_")
 
 
-def test_survival_curves_are_probabilities_non_increasing_in_time(fitted):
+@pytest.fixture
+def raw_curves(monkeypatch):
+    """Every array a model hands to ``survival_frame``, as the model made it: the
+    checks below read the models' own output, not the frame built from it."""
+    real = survival.base.survival_frame
+    seen: list[np.ndarray] = []
+
+    def spy(values, index, horizons):
+        seen.append(np.array(values, dtype=float, copy=True))
+        return real(values, index, horizons)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("survival") and getattr(module, "survival_frame", None) is real:
+            monkeypatch.setattr(module, "survival_frame", spy)
+    return seen
+
+
+def _assert_valid_curves(values: np.ndarray) -> None:
+    tol = survival.base.CURVE_TOLERANCE  # float rounding, nothing more
+    assert np.isfinite(values).all(), "curves must be finite"
+    assert ((values >= -tol) & (values <= 1 + tol)).all(), "curves must lie in [0, 1]"
+    assert (np.diff(values, axis=1) <= tol).all(), "curves must not rise with time"
+
+
+def test_survival_curves_are_probabilities_non_increasing_in_time(fitted, raw_curves):
     _, model, df = fitted
     s = model.predict_survival(df, HORIZONS)
     assert list(s.index) == list(df.index)
     assert s.columns.name == "horizon" and list(s.columns) == HORIZONS
-    values = s.to_numpy()
-    assert np.isfinite(values).all()
-    assert ((values >= 0) & (values <= 1)).all()
-    assert (np.diff(values, axis=1) <= 1e-12).all()
+    assert raw_curves, "the model's curves go through survival_frame"
+    for values in raw_curves:
+        _assert_valid_curves(values)
+    _assert_valid_curves(s.to_numpy())
+
+
+class _Rising(CoxPHSurvival):
+    """A model with a defect: its curves rise after the first horizon."""
+
+    def predict_survival(self, X, horizons):
+        good = super().predict_survival(X, horizons).to_numpy()
+        rising = np.concatenate([good[:, :1], good[:, :1] + 0.5 * (1 - good[:, :1])], axis=1)
+        return survival.base.survival_frame(
+            np.repeat(rising, [1, good.shape[1] - 1], axis=1), X.index, np.asarray(HORIZONS)
+        )
+
+
+def test_a_model_whose_curves_rise_fails_the_contract_instead_of_being_repaired(
+    frame_factory, raw_curves
+):
+    df = frame_factory(200, seed=2)
+    model = _Rising().fit(df)
+    with pytest.raises(InvalidPredictionError, match=r"row\(s\) rise with time"):
+        model.predict_survival(df, HORIZONS)
+    with pytest.raises(AssertionError, match="must not rise"):
+        _assert_valid_curves(raw_curves[-1])
+    # rounding noise alone is evened out, not refused
+    noisy = np.array([[1 + 1e-12, 0.8, 0.8 + 1e-12]])
+    frame = survival.base.survival_frame(noisy, pd.Index(["a"]), np.array([1.0, 2.0, 3.0]))
+    assert frame.to_numpy().tolist() == [[1.0, 0.8, 0.8]]
+    for bad, why in (
+        ([[0.9, np.nan, 0.5]], "not finite"),
+        ([[1.2, 0.9, 0.5]], r"outside \[0, 1\]"),
+    ):
+        with pytest.raises(InvalidPredictionError, match=why):
+            survival.base.survival_frame(np.array(bad), pd.Index(["a"]), np.array([1.0, 2, 3]))
 
 
 def test_predict_risk_is_one_minus_survival(fitted):
