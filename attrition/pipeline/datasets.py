@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from attrition.checks.flat_features import screen_flat_features
 from attrition.config import DEMO_DIR, HISTORY_MONTHS, TrainConfig
 from attrition.contracts import BankData
-from attrition.errors import ConfigError
+from attrition.errors import ConfigError, DataContractError
 from attrition.features import CATALOGUE_VERSION, build_features, build_sequences
 from attrition.pipeline.coupling import cross_fitted_rm_risk
 from attrition.pipeline.outcomes import (
@@ -240,11 +241,14 @@ def with_sequences(sets: SurvivalSets, data: BankData, config: TrainConfig) -> S
 def flat_sets(frame: pd.DataFrame, config: TrainConfig) -> SurvivalSets:
     """Entity-split training and test sets for flat-table mode (no time axis)."""
     d = config.data
-    features = (
-        list(d.features)
-        if d.features
-        else [c for c in frame.columns if c not in (d.id, d.duration, d.event)]
+    screen, problems = screen_flat_features(
+        frame, d.flat_spec(), table_name=d.table or Path(str(d.path)).stem
     )
+    if problems:
+        raise DataContractError(problems, source=str(d.path))
+    for line in screen.lines():
+        logger.info("%s: %s", config.name, line)
+    features = screen.features
     df = frame.set_index(d.id)[features].assign(
         **{
             DURATION: frame[d.duration].to_numpy(float),
@@ -252,7 +256,7 @@ def flat_sets(frame: pd.DataFrame, config: TrainConfig) -> SurvivalSets:
             VALUE: 1.0,
         }
     )
-    for c in d.categorical:
+    for c in screen.categorical:
         df[c] = df[c].astype(str).astype("category")
     test_mask = is_test_entity(df.index, fraction=config.split.test_fraction, seed=config.seed)
     train, test = df[~test_mask], df[test_mask]
