@@ -89,8 +89,11 @@ def make_explainer(model: Any, background: Any, *, horizon: float, **options: An
     """
     from sklearn.utils.validation import check_is_fitted
 
+    from survival.auto import AutoSurvival
     from survival.base import check_horizons
 
     check_is_fitted(model)
     check_horizons(horizon, model.max_duration_)
+    if isinstance(model, AutoSurvival):
+        model = model.model_  # what it chose: a Cox model or trees get their exact explainer
     return explainer_class(model)(model, background, horizon=horizon, **options)

@@ -18,6 +18,7 @@ MODEL_TYPES: dict[str, str] = {
     "logistic_hazard": "survival.logistic_hazard:LogisticHazardSurvival",
     "gru_hazard": "survival.sequence_hazard:GRUHazardSurvival",
     "ensemble": "survival.ensemble:EnsembleSurvival",
+    "auto": "survival.auto:AutoSurvival",
 }
 
 

@@ -1,0 +1,79 @@
+"""``auto`` chooses by inner folds of the training rows: a linear hazard goes to a
+linear model (penalised Cox or Weibull AFT: exponential times suit both), a hazard of
+thresholds and an interaction to boosted trees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from survival.auto import AutoSurvival
+from survival.metrics import concordance_index_harrell
+from tests.survival.conftest import make_survival_frame
+
+
+def _threshold_frame(n: int, seed: int) -> pd.DataFrame:
+    """Risk only where two features both pass a threshold: no linear model sees it."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 4))
+    lin = 2.5 * ((x[:, 0] > 0.3) & (x[:, 1] > 0.3)) - 1.5 * (np.abs(x[:, 2]) > 1.2)
+    t_event = rng.exponential(12.0 / np.exp(lin))
+    t_cens = rng.uniform(3.0, 36.0, size=n)
+    return pd.DataFrame(
+        {
+            **{f"x{i}": x[:, i] for i in range(4)},
+            "duration": np.ceil(np.minimum(t_event, t_cens)),
+            "event": (t_event <= t_cens).astype(int),
+        }
+    )
+
+
+def test_a_linear_hazard_is_left_to_a_linear_model():
+    df = make_survival_frame(600, seed=3)
+    model = AutoSurvival(seed=0).fit(df)
+    assert model.choice_.startswith(("chose coxph", "chose weibull_aft"))
+    tried = model.tried_
+    assert set(tried["family"]) == {"coxph", "weibull_aft", "xgb_cox", "stack"}
+    assert tried["c_mean"].between(0.5, 1.0).all()
+    # the choice is the best inner-fold score, not a fixed preference
+    singles = tried[tried["family"] != "stack"]
+    best = singles.loc[singles["c_mean"].idxmax()]
+    assert best["family"] in model.choice_ and best["family"] != "xgb_cox"
+
+
+def test_thresholds_and_an_interaction_go_to_boosted_trees_and_rank_better_there():
+    train, test = _threshold_frame(1500, seed=1), _threshold_frame(1500, seed=2)
+    model = AutoSurvival(seed=0).fit(train)
+    assert "xgb_cox" in model.choice_
+    risk = model.predict_risk(test, 12).to_numpy()
+    c_auto = concordance_index_harrell(test["duration"], test["event"].astype(bool), risk)[0]
+    from survival.cox import CoxPHSurvival
+
+    cox = CoxPHSurvival().fit(train)
+    c_cox = concordance_index_harrell(
+        test["duration"], test["event"].astype(bool), cox.predict_risk(test, 12).to_numpy()
+    )[0]
+    assert c_auto > c_cox + 0.03  # on rows it never saw
+
+
+def test_the_same_seed_makes_the_same_choice():
+    df = make_survival_frame(400, seed=5)
+    a, b = AutoSurvival(seed=4).fit(df), AutoSurvival(seed=4).fit(df)
+    assert a.choice_ == b.choice_
+    pd.testing.assert_frame_equal(a.tried_, b.tried_)
+
+
+def test_auto_is_explained_by_what_it_chose_exactly():
+    from explain import make_explainer
+    from explain.exact import LinearRiskExplainer
+
+    df = make_survival_frame(400, seed=6)
+    model = AutoSurvival(seed=0, stack=False).fit(df)
+    X = df.drop(columns=["duration", "event"])
+    explainer = make_explainer(model, X.head(100), horizon=6)
+    assert model.choice_.startswith("chose coxph")  # this table, this seed
+    assert isinstance(explainer, LinearRiskExplainer)  # exact, not a sampled fallback
+    explanation = explainer(X.head(20))
+    risk = model.predict_risk(X.head(20), 6).to_numpy()
+    total = explanation.values.sum(axis=1) + explanation.base_values
+    np.testing.assert_allclose(total, risk, atol=1e-6)
