@@ -71,6 +71,9 @@ class SurvivalSets:
     catalogue_version: str | None
     train_seq: SequenceFrame | None = None  # monthly histories, for sequence models
     test_seq: SequenceFrame | None = None
+    # what building the sets did that a data scientist should read (flat tables: text
+    # columns used as categories, columns dropped)
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def times(self) -> np.ndarray | None:
@@ -269,6 +272,7 @@ def flat_sets(frame: pd.DataFrame, config: TrainConfig) -> SurvivalSets:
         train_as_of=[],
         test_as_of=[],
         catalogue_version=None,
+        notes=screen.lines(),
     )
 
 

@@ -121,6 +121,19 @@ def training_background(sets: SurvivalSets, kind: str, seed: int) -> Any:
     return background_sample(sets.train[sets.feature_names], seed=seed)
 
 
+def _auto_choice(model: object) -> dict[str, object]:
+    """An ``auto`` model's choice and every candidate's inner-fold score, for the
+    registry (empty for other models)."""
+    if not hasattr(model, "choice_"):
+        return {}
+    tried = model.tried_  # type: ignore[attr-defined]
+    rows = [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+        for r in tried.to_dict("records")
+    ]
+    return {"auto_choice": model.choice_, "auto_tried": rows}  # type: ignore[attr-defined]
+
+
 def train(
     config: TrainConfig,
     *,
@@ -144,12 +157,16 @@ def train(
         f"{len(sets.feature_names)} features"
         + (f"; {describe_landmarks(sets)}" if sets.train_as_of else "")
     )
+    for note in sets.notes:
+        say(note)
     tables, fitted = [], {}
     for label, model in models.items():
         say(f"Fitting {label}")
         t0 = time.perf_counter()
         fitted[label] = _fit(model, sets, config.split.early_stopping)
         fit_s = time.perf_counter() - t0
+        if hasattr(fitted[label], "choice_"):  # auto: what it tried, and why it chose
+            say(f"{label}: {fitted[label].choice_}")
         m = holdout_metrics(
             fitted[label],
             sets.train,
@@ -182,6 +199,8 @@ def train(
             "data_fingerprint": data_fingerprint(sets),
             "seed": config.seed,
             **(flat_feature_kinds(sets) if config.target == "flat" else {}),
+            "notes": sets.notes,
+            **_auto_choice(fitted[chosen]),
         },
         metrics=metrics,
         background=training_background(sets, fitted[chosen].input_kind, config.seed),

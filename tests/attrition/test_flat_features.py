@@ -108,3 +108,37 @@ def test_training_on_such_a_table_names_every_refused_column(tmp_path):
     sets = load_sets(TrainConfig.model_validate(raw))
     assert sets.feature_names == ["monthly_charges", "plan", "contract", "signup_month"]
     assert isinstance(sets.train["contract"].dtype, pd.CategoricalDtype)
+
+
+def test_a_table_trained_with_auto_says_and_stores_what_it_did(tmp_path):
+    from attrition.config import TrainConfig
+    from attrition.pipeline.train import train
+
+    path = tmp_path / "churn.csv"
+    _table(400, seed=3).drop(columns=["signup_date", "email"]).to_csv(path, index=False)
+    config = TrainConfig.model_validate(
+        {
+            "name": "churn",
+            "target": "flat",
+            "data": {
+                "path": str(path),
+                "id": "customer_id",
+                "duration": "tenure",
+                "event": "churned",
+            },
+            "horizons": [6, 12, 24],
+            "model": {"type": "auto"},
+        }
+    )
+    said: list[str] = []
+    result = train(config, home=str(tmp_path / "home"), progress=said.append)
+    meta = result.record.metadata
+    assert meta["auto_choice"].startswith("chose ") and meta["auto_choice"] in " ".join(said)
+    families = {row["family"] for row in meta["auto_tried"]}
+    assert {"coxph", "weibull_aft", "xgb_cox"} <= families
+    assert "dropped (one value in every row): country" in meta["notes"]
+    assert any("text columns used as categories: plan, contract" in s for s in said)
+    # the registered model scores the table it was trained on
+    from survival.catalog import model_class
+
+    assert isinstance(result.record.load_model(), model_class("auto"))
