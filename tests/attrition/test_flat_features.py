@@ -36,6 +36,18 @@ def _table(n: int = 120, seed: int = 0) -> pd.DataFrame:
     )
 
 
+def _config(path, model: str, **data) -> dict:
+    """A flat-table training config for the churn table at ``path``."""
+    columns = {"id": "customer_id", "duration": "tenure", "event": "churned"}
+    return {
+        "name": "churn",
+        "target": "flat",
+        "data": {"path": str(path), **columns, **data},
+        "horizons": [6, 12, 24],
+        "model": {"type": model},
+    }
+
+
 def test_dates_and_identifiers_are_refused_the_rest_screened(tmp_path):
     typed, problems = validate_flat(_table(), SPEC, table_name="churn")
     assert problems == []
@@ -86,19 +98,7 @@ def test_training_on_such_a_table_names_every_refused_column(tmp_path):
 
     path = tmp_path / "churn.csv"
     _table().to_csv(path, index=False)
-    raw = {
-        "name": "churn",
-        "target": "flat",
-        "data": {
-            "path": str(path),
-            "id": "customer_id",
-            "duration": "tenure",
-            "event": "churned",
-            "categorical": ["plan"],
-        },
-        "horizons": [6, 12, 24],
-        "model": {"type": "coxph"},
-    }
+    raw = _config(path, "coxph", categorical=["plan"])
     with pytest.raises(DataContractError) as err:
         load_sets(TrainConfig.model_validate(raw))
     message = str(err.value)
@@ -116,20 +116,7 @@ def test_a_table_trained_with_auto_says_and_stores_what_it_did(tmp_path):
 
     path = tmp_path / "churn.csv"
     _table(400, seed=3).drop(columns=["signup_date", "email"]).to_csv(path, index=False)
-    config = TrainConfig.model_validate(
-        {
-            "name": "churn",
-            "target": "flat",
-            "data": {
-                "path": str(path),
-                "id": "customer_id",
-                "duration": "tenure",
-                "event": "churned",
-            },
-            "horizons": [6, 12, 24],
-            "model": {"type": "auto"},
-        }
-    )
+    config = TrainConfig.model_validate(_config(path, "auto"))
     said: list[str] = []
     result = train(config, home=str(tmp_path / "home"), progress=said.append)
     meta = result.record.metadata
