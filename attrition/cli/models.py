@@ -78,8 +78,12 @@ def train(
         from attrition.pipeline.train import describe_landmarks
 
         console.print(f"Used {describe_landmarks(result.sets)}")
+    for note in result.sets.notes:  # what the flat-table screen did to the columns
+        console.print(f"Note: {note}")
     out_console.print(_metrics_table(result.metrics, f"{cfg.name}: holdout metrics"))
     record = result.record
+    if record.metadata.get("auto_choice"):
+        console.print(f"auto {record.metadata['auto_choice']}")
     _warn_if_weak(result.metrics, cfg, record.metadata.get("model_label"), record.ref)
     console.print(f"Registered [bold]{result.record.ref}[/] in {result.record.path}")
 

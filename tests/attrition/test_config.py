@@ -19,6 +19,7 @@ MINIMAL = {"name": "m", "target": "client_outflow", "model": {"type": "coxph"}}
         "client_outflow",
         "rm_resignation",
         "flat_rossi",
+        "flat",
         "client_outflow_sequence",
         "rm_resignation_sequence",
     ],
