@@ -111,17 +111,25 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
         self.seed = seed
 
     def fit(
-        self, df: pd.DataFrame, *, duration_col: str = DURATION, event_col: str = EVENT
+        self,
+        df: pd.DataFrame,
+        *,
+        duration_col: str = DURATION,
+        event_col: str = EVENT,
+        groups: np.ndarray | None = None,
     ) -> AutoSurvival:
-        """Compare the candidates on inner folds of ``df``, refit the best on all of it."""
+        """Compare the candidates on inner folds of ``df``, refit the best on all of it.
+
+        ``groups``: the entity of each row (a bank's landmark rows: one client at several
+        as-of months); all rows of an entity fall in one inner fold, so no candidate is
+        scored on an entity it was fitted on.
+        """
         validate_params(self)
         X, t, e = split_survival_frame(df, duration_col, event_col)
         self.duration_col_, self.event_col_ = duration_col, event_col
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         self.horizon_ = float(np.median(t[e])) if e.any() else float(np.median(t))
-        folds = list(
-            KFold(self.inner_folds, shuffle=True, random_state=self.seed).split(np.arange(len(df)))
-        )
+        folds = self._folds(len(df), groups)
         rows, curves = [], {}
         for family, models in default_candidates(tuple(self.categorical)).items():
             for model in models:
@@ -162,6 +170,22 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
             f"{len(self.tried_)} tried"
         )
         return self
+
+    def _folds(self, n: int, groups: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Seeded inner folds of the rows, or of the entities when ``groups`` is given."""
+        if groups is None:
+            split = KFold(self.inner_folds, shuffle=True, random_state=self.seed)
+            return list(split.split(np.arange(n)))
+        entities, row_entity = np.unique(np.asarray(groups), return_inverse=True)
+        if len(entities) < self.inner_folds:
+            raise ValueError(
+                f"AutoSurvival: {len(entities)} entities for {self.inner_folds} inner folds"
+            )
+        fold_of = np.random.default_rng(self.seed).permutation(len(entities)) % self.inner_folds
+        rows = fold_of[row_entity]
+        return [
+            (np.flatnonzero(rows != k), np.flatnonzero(rows == k)) for k in range(self.inner_folds)
+        ]
 
     def _cross_validate(
         self,

@@ -77,3 +77,15 @@ def test_auto_is_explained_by_what_it_chose_exactly():
     risk = model.predict_risk(X.head(20), 6).to_numpy()
     total = explanation.values.sum(axis=1) + explanation.base_values
     np.testing.assert_allclose(total, risk, atol=1e-6)
+
+
+def test_rows_of_one_entity_stay_in_one_inner_fold():
+    df = make_survival_frame(300, seed=8)
+    groups = np.repeat(np.arange(100), 3)  # three landmark rows per entity
+    model = AutoSurvival(seed=1)
+    folds = model._folds(len(df), groups)
+    assert sorted(np.concatenate([val for _, val in folds]).tolist()) == list(range(300))
+    for train, val in folds:
+        assert not set(groups[train]) & set(groups[val])
+    fitted = model.fit(df, groups=groups)
+    assert fitted.choice_.startswith("chose ")
