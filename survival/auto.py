@@ -86,7 +86,8 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
     choice_ : str
         What was chosen and why, in a sentence.
     tried_ : pandas.DataFrame
-        One row per candidate: ``family``, ``params``, ``c_mean``, ``c_sd`` (inner folds).
+        One row per candidate: ``family``, ``params``, ``c_mean``, ``c_sd`` (inner
+        folds), ``error`` (why a candidate that could not be fitted was left out).
     horizon_ : float
         The horizon the candidates were ranked at (the training events' median time).
     """
@@ -133,26 +134,34 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
         rows, curves = [], {}
         for family, models in default_candidates(tuple(self.categorical)).items():
             for model in models:
-                scores, oof = self._cross_validate(model, df, t, e, folds)
                 params = _shown_params(model)
-                rows.append(
-                    {
-                        "family": family,
-                        "params": params,
-                        "c_mean": float(np.mean(scores)),
-                        "c_sd": float(np.std(scores)),
-                        "model": model,
-                    }
-                )
-                curves[(family, params)] = oof
+                row = {"family": family, "params": params, "model": model, "error": None}
+                try:
+                    scores, oof = self._cross_validate(model, df, t, e, folds)
+                except Exception as exc:
+                    # a table can break one family (a Cox fit that does not converge):
+                    # it is left out and said why, the others still compete
+                    row.update(c_mean=np.nan, c_sd=np.nan, error=f"{type(exc).__name__}: {exc}")
+                else:
+                    row.update(c_mean=float(np.mean(scores)), c_sd=float(np.std(scores)))
+                    curves[(family, params)] = oof
+                rows.append(row)
         tried = pd.DataFrame(rows)
-        best = tried.loc[tried.groupby("family", sort=False)["c_mean"].idxmax()]
-        winner = tried.loc[tried["c_mean"].idxmax()]
+        usable = tried[tried["c_mean"].notna()]
+        if usable.empty:
+            raise ValueError(
+                "AutoSurvival: no candidate could be fitted: "
+                + "; ".join(f"{r.family} ({r.params}): {r.error}" for r in tried.itertuples())
+            )
+        best = usable.loc[usable.groupby("family", sort=False)["c_mean"].idxmax()]
+        winner = usable.loc[usable["c_mean"].idxmax()]
         chosen, why = winner["model"], f"{winner['family']} ({winner['params']})"
         score = float(winner["c_mean"])
         if self.stack and len(best) > 1:
             weights, stacked = self._stack_weights(best, curves, t, e, folds)
-            tried = pd.concat([tried, pd.DataFrame([stacked])], ignore_index=True)
+            tried = pd.concat(
+                [tried, pd.DataFrame([{**stacked, "error": None}])], ignore_index=True
+            )
             if stacked["c_mean"] > score + STACK_MARGIN:
                 members = [clone(m) for m in best["model"]]
                 keep = weights > 0

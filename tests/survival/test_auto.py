@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from survival.auto import AutoSurvival
 from survival.metrics import concordance_index_harrell
@@ -89,3 +90,30 @@ def test_rows_of_one_entity_stay_in_one_inner_fold():
         assert not set(groups[train]) & set(groups[val])
     fitted = model.fit(df, groups=groups)
     assert fitted.choice_.startswith("chose ")
+
+
+def test_a_candidate_that_cannot_be_fitted_is_left_out_and_said_why(monkeypatch):
+    import survival.auto as auto
+    from survival.cox import CoxPHSurvival
+
+    class Diverges(CoxPHSurvival):
+        """A Cox fit that fails on this table, as lifelines can on a degenerate one."""
+
+        def fit(self, df, **kwargs):
+            raise ArithmeticError("the fit did not converge")
+
+    real = auto.default_candidates
+
+    def with_a_broken_one(categorical=()):
+        found = real(categorical)
+        found["coxph"] = [Diverges(), *found["coxph"][:1]]
+        return found
+
+    monkeypatch.setattr(auto, "default_candidates", with_a_broken_one)
+    model = AutoSurvival(seed=0).fit(make_survival_frame(300, seed=9))
+    broken = model.tried_[model.tried_["error"].notna()]
+    assert len(broken) == 1 and "did not converge" in broken["error"].iloc[0]
+    assert broken["c_mean"].isna().all() and model.choice_.startswith("chose ")
+    monkeypatch.setattr(auto, "default_candidates", lambda categorical=(): {"coxph": [Diverges()]})
+    with pytest.raises(ValueError, match=r"no candidate could be fitted.*did not converge"):
+        AutoSurvival(seed=0).fit(make_survival_frame(100, seed=9))
