@@ -45,12 +45,26 @@ def test_generated_bank_passes_validation(small_bank):
     assert report.ok, report.render()
 
 
-def test_truth_has_one_hazard_per_client_month_in_unit_interval(small_bank):
+def test_truth_events_are_drawn_from_the_recorded_hazards(small_bank):
+    """One hazard per entity-month, events as Bernoulli draws of them: the count of
+    events is the sum of the hazards within four standard deviations; an RM leaves at
+    most once and has no month after it (a client's outflows may recur). (The hazards
+    are logistic, so in (0, 1) by construction: checking that could not fail.)"""
     ch = small_bank.truth["client_hazard"]
     assert not ch.duplicated(["client_id", "month"]).any()
-    assert ch["hazard"].between(0, 1).all()
     rh = small_bank.truth["rm_hazard"]
-    assert rh["hazard"].between(0, 1).all() and rh["hazard_involuntary"].between(0, 1).all()
+    for frame, hazard, event in (
+        (ch, "hazard", "event"),
+        (rh, "hazard", "event"),
+        (rh, "hazard_involuntary", "event_involuntary"),
+    ):
+        h = frame[hazard].to_numpy(float)
+        expected, sd = h.sum(), np.sqrt((h * (1 - h)).sum())
+        assert abs(frame[event].sum() - expected) < 4 * sd, (hazard, frame[event].sum(), expected)
+    left = rh["event"] | rh["event_involuntary"]
+    assert rh.loc[left].groupby("rm_id").size().max() == 1
+    last = rh.groupby("rm_id")["month"].transform("max")
+    assert (rh.loc[left, "month"] == last[left]).all()  # no month after leaving
     # realistic annual rates: clients 5-30% a year, RMs 5-35% a year
     assert 0.004 < ch["hazard"].mean() < 0.03
     assert 0.004 < rh["hazard"].mean() < 0.035
