@@ -129,4 +129,20 @@ def write_csv_bank(tmp_path) -> Callable[..., os.PathLike[str]]:
     return write
 
 
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
+
+@pytest.fixture(params=BACKENDS)
+def engine(request, tmp_path):
+    """An empty store at the current schema, on SQLite and on PostgreSQL."""
+    from attrition.store import open_store, upgrade_store
+
+    url = (
+        f"sqlite:///{tmp_path / 'attrition.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    upgrade_store(url)
+    engine = open_store(url)
+    yield engine
+    engine.dispose()

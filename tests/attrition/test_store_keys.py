@@ -9,24 +9,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from attrition.store import StoreError, open_store, upgrade_store
+from attrition.store import StoreError
 from attrition.store.audit import append, export_audit
 from attrition.store.keys import KeyCache, check_key, create_key, list_keys, revoke_key
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'attrition.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    upgrade_store(url)
-    engine = open_store(url)
-    yield engine
-    engine.dispose()
 
 
 def _everything_stored(engine) -> str:

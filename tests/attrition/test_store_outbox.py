@@ -5,9 +5,6 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-import pytest
-
-from attrition.store import open_store, upgrade_store
 from attrition.store.outbox import (
     claim_due,
     enqueue,
@@ -17,21 +14,6 @@ from attrition.store.outbox import (
     release_lease,
     take_lease,
 )
-
-BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request, tmp_path):
-    url = (
-        f"sqlite:///{tmp_path / 'attrition.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
-    upgrade_store(url)
-    engine = open_store(url)
-    yield engine
-    engine.dispose()
 
 
 def _row(recipient: str, document: str = "B001") -> dict:
