@@ -7,8 +7,9 @@ noise. :func:`screen_flat_features` reads the typed table once:
 
 - a column of **dates** (text that reads as dates, or timestamps) is refused: a date is
   not a feature; one derived from it is (days since, a month, a weekday);
-- a column of **text with a different value in every row** (an identifier, a name, an
-  e-mail) is refused: it cannot generalise, and may be personal data;
+- a column of **text with a different value in (nearly) every row** (an identifier, a
+  name, an e-mail; 90% of its values distinct) is refused: it cannot generalise, and
+  may be personal data;
 - a column with **one value** in every row, or **no value at all**, is dropped and named;
 - the other **text columns** are categorical features, those not listed in
   ``data.categorical`` are named as detected.
@@ -28,7 +29,9 @@ from attrition.errors import Problem
 
 # a text column is a date column when this share of its values read as dates
 DATE_SHARE = 0.95
-# ... and an identifier when every value differs, in at least this many rows
+# ... and an identifier when this share of its values differ, in at least this many rows
+# (an id column with a few repeats, such as a person's second spell, is still an id)
+ID_SHARE = 0.9
 ID_MIN_ROWS = 20
 
 
@@ -71,6 +74,10 @@ def _reads_as_dates(values: pd.Series) -> bool:
     return bool(parsed.notna().sum() >= DATE_SHARE * len(text))
 
 
+def _mostly_distinct(values: pd.Series) -> bool:
+    return values.astype(str).nunique() >= ID_SHARE * len(values)
+
+
 def screen_flat_features(
     frame: pd.DataFrame, spec: FlatSpec, *, table_name: str = "flat"
 ) -> tuple[FeatureScreen, list[Problem]]:
@@ -103,14 +110,15 @@ def screen_flat_features(
                     examples,
                 )
             )
-        elif text and present.size >= ID_MIN_ROWS and present.is_unique:
+        elif text and present.size >= ID_MIN_ROWS and _mostly_distinct(present):
             problems.append(
                 Problem(
                     table_name,
                     name,
                     "not_a_feature",
-                    "a feature, not a different value in every row (an identifier or a "
-                    "name cannot generalise): leave it out with data.features",
+                    "a feature, not a different value in (nearly) every row (an "
+                    "identifier or a name cannot generalise): leave it out with "
+                    "data.features",
                     int(present.size),
                     examples,
                 )

@@ -84,12 +84,16 @@ def test_written_dates_are_dates_and_numbers_or_month_names_are_not(values):
             "when": values,
             "score": np.arange(n, dtype=float) * 1.5,  # unique numbers: a feature
             "month": (MONTHS * 2)[:n],
+            # one value repeated (a second spell of one person): still an identifier
+            "spell": [f"S{i}" for i in range(n - 1)] + ["S0"],
+            # text with repeats (60% distinct): a category, however many
+            "office": [f"O{i}" for i in range(n - 8)] + ["O0"] * 8,
         }
     )
     typed, _ = validate_flat(frame, FlatSpec("customer_id", "tenure", "churned"))
     screen, refused = screen_flat_features(typed, FlatSpec("customer_id", "tenure", "churned"))
-    assert [p.column for p in refused] == ["when"]
-    assert screen.features == ["score", "month"]
+    assert [p.column for p in refused] == ["when", "spell"]
+    assert screen.features == ["score", "month", "office"]
 
 
 def test_training_on_such_a_table_names_every_refused_column(tmp_path):
