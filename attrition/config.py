@@ -12,6 +12,7 @@ Example (``attrition/configs/client_outflow.yaml``, shipped as package data)::
     split: {test_fraction: 0.25}
     model: {type: xgb_cox, params: {learning_rate: 0.05}}
     compare: [{type: weibull_aft}, {type: logistic_hazard}]
+    refit: true                     # after the holdout: refit on every row (the default)
 
 Unknown keys are errors (``extra="forbid"``); messages name the key and the allowed
 values. Relative paths in ``data`` are relative to the config file's folder, and a
@@ -194,6 +195,12 @@ class TrainConfig(Frozen):
     top_share: tuple[float, ...] = (0.05, 0.10, 0.20)
     rm_risk: RMRiskConfig | None = None
     quality: QualityConfig = Field(default_factory=QualityConfig)
+    # After the holdout is measured, the registered model is refitted on every row: all
+    # entities and, for a bank, every landmark up to the last month with follow-up for
+    # the shortest horizon (outcomes censored at the end of the data), so that what
+    # scores next month learnt from last month. The fit that was measured is kept beside
+    # it for re-evaluation. ``false``: register the measured fit itself.
+    refit: bool = True
 
     @field_validator("horizons")
     @classmethod

@@ -7,6 +7,9 @@ Layout under ``$ATTRITION_HOME/models`` (default ``./var/models``)::
     <name>/v<N>/metadata.json   format, target, feature list, catalogue version, horizons,
                                 as-of months, data fingerprint, library versions, created_at
     <name>/v<N>/metrics.csv     the holdout metrics of every model tried
+    <name>/v<N>/holdout_model.pkl  the fit the holdout metrics were measured on, when the
+                                registered model was refitted on every row after it
+                                (config ``refit``); re-evaluations use it
     <name>/v<N>/background.pkl  the explanation background: training inputs sampled at
                                 training (seeded), so drivers do not depend on who else
                                 is scored in the same run
@@ -66,6 +69,7 @@ _VERSION_DIR = re.compile(r"^v(\d+)$")
 _REQUIRED_FILES = ("metadata.json", "config.yaml", "model.pkl")
 _LAST_VERSION = ".last-version"
 BACKGROUND_FILE = "background.pkl"
+HOLDOUT_MODEL_FILE = "holdout_model.pkl"
 _OLD_TEMP = re.compile(r"^\.tmp-[0-9a-f]{32}$")  # the earlier temporary naming
 OLD_TEMP_AGE_S = 3600
 _PICKLE_STOP = b"."
@@ -157,13 +161,24 @@ class ModelRecord:
         time does not unpickle the model on every call); the estimator is shared, and
         predicting does not change it.
         """
+        return self._load("model.pkl")
+
+    def load_holdout_model(self) -> Any:
+        """The fit the holdout was measured on: the one kept beside a model refitted on
+        every row (it never saw the holdout), else the registered model itself. Every
+        re-evaluation on the holdout uses it, so its metrics stay honest."""
+        if (self.path / HOLDOUT_MODEL_FILE).is_file():
+            return self._load(HOLDOUT_MODEL_FILE)
+        return self.load_model()
+
+    def _load(self, name: str) -> Any:
         fmt = self.metadata.get("format", 0)
         if fmt > REGISTRY_FORMAT:
             raise RegistryError(
                 f"model {self.ref} was written in registry format {fmt}, newer than this "
                 f"library reads ({REGISTRY_FORMAT}); upgrade attrition to use it"
             )
-        path = self.path / "model.pkl"
+        path = self.path / name
         try:
             return _loaded_model(str(path), _stamp(path), self.ref)
         except FileNotFoundError as exc:
@@ -234,12 +249,14 @@ class ModelRegistry:
         metadata: dict[str, Any],
         metrics: pd.DataFrame,
         background: Any = None,
+        holdout_model: Any = None,
     ) -> ModelRecord:
         """Write a new version of ``name`` atomically and return its record.
 
         ``background``: the rows explanations compare against (a sample of the training
         inputs, chosen at training), so an entity explained alone gets the same drivers
-        as in a bank-wide run.
+        as in a bank-wide run. ``holdout_model``: the fit ``metrics`` were measured on,
+        when ``model`` was refitted on more rows after it.
         """
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -250,6 +267,8 @@ class ModelRegistry:
         try:
             model.save(tmp / "model.pkl")
             model_bytes = (tmp / "model.pkl").stat().st_size
+            if holdout_model is not None:
+                holdout_model.save(tmp / HOLDOUT_MODEL_FILE)
             if background is not None:  # inside the folder renamed into place: atomic
                 with open(tmp / BACKGROUND_FILE, "wb") as fh:
                     pickle.dump(background, fh, protocol=pickle.HIGHEST_PROTOCOL)

@@ -122,7 +122,7 @@ def _holdout(record, config, source, horizon):  # type: ignore[no-untyped-def]
     from attrition.pipeline.datasets import load_sets
 
     config = config.with_source(source)
-    model = record.load_model()
+    model = record.load_holdout_model()  # the fit that never saw the holdout
     sets = load_sets(config, sequences=model.input_kind == "sequence")
     record.check_features(sets.feature_names, sets.catalogue_version)
     X = sets.inputs("test", model.input_kind)

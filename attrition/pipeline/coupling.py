@@ -45,6 +45,9 @@ def cross_fitted_rm_risk(
 ) -> pd.Series:
     """Risk of resigning within ``rm_risk.horizon`` months per ``(rm_id, as_of)``.
 
+    With no ``test_m`` (the refit on every landmark after the holdout), the training
+    outcomes run to the end of the data and only the cross-fitted risks are returned.
+
     Raises
     ------
     ConfigError
@@ -58,7 +61,7 @@ def cross_fitted_rm_risk(
     )
     X = build_features(data, "rm", train_m)
     rows = X.join(target_labels(data, rm_config, train_m)[[DURATION, EVENT]], how="inner")
-    rows = outcomes_seen_before(rows, test_m[0])
+    rows = outcomes_seen_before(rows, test_m[0] if test_m else data.last_month + 1)
     names = list(X.columns)
     ids = rows.index.get_level_values(0)
     fold = _fold_of(ids, spec.folds, config.seed)
@@ -81,8 +84,11 @@ def cross_fitted_rm_risk(
         parts.append(model.predict_risk(held[names], horizon))
     if not rows[EVENT].any():
         raise ConfigError("rm_risk: no RM resigned in the training period; nothing to learn")
-    full = _fit(make_model(spec.model.type, spec.model.params), rows, ids.astype(str).to_numpy())
-    parts.append(full.predict_risk(build_features(data, "rm", test_m)[names], horizon))
+    if test_m:
+        full = _fit(
+            make_model(spec.model.type, spec.model.params), rows, ids.astype(str).to_numpy()
+        )
+        parts.append(full.predict_risk(build_features(data, "rm", test_m)[names], horizon))
     risk = pd.concat(parts)
     risk.index = pd.MultiIndex.from_arrays(
         [risk.index.get_level_values(0).astype(str), risk.index.get_level_values("as_of")],

@@ -43,11 +43,15 @@ __all__ = [
     "VALUE",
     "SurvivalSets",
     "bank_sets",
+    "build_sets",
     "flat_sets",
     "is_test_entity",
     "landmark_months",
     "load_sets",
+    "load_source",
     "outcomes_seen_before",
+    "refit_months",
+    "refit_sets",
     "sequence_frame",
     "target_labels",
     "with_sequences",
@@ -296,14 +300,12 @@ def _check_sets(train: pd.DataFrame, test: pd.DataFrame, config: TrainConfig) ->
         )
 
 
-def load_sets(config: TrainConfig, *, sequences: bool = False) -> SurvivalSets:
-    """Read the configured data and build the training and test sets (with monthly
-    histories when ``sequences``, for sequence models)."""
+def load_source(config: TrainConfig) -> BankData | pd.DataFrame:
+    """Read the configured data: the bank's tables, or the flat table."""
     if config.target == "flat":
         from attrition.io import load_flat
 
-        frame = load_flat(config.data.path, config.data.flat_spec(), table=config.data.table)
-        return flat_sets(frame, config)
+        return load_flat(config.data.path, config.data.flat_spec(), table=config.data.table)
     if not config.data.source:
         raise ConfigError(f"config {config.name!r} names no data.source; pass --source DIR_OR_URL")
     from attrition.io import is_url, load_bank
@@ -315,6 +317,72 @@ def load_sets(config: TrainConfig, *, sequences: bool = False) -> SurvivalSets:
         else:
             hint = "check the path, or pass --source DIR_OR_URL"
         raise ConfigError(f"data source {source} of {config.name!r} does not exist; {hint}")
-    data = load_bank(source)
-    sets = bank_sets(data, config)
-    return with_sequences(sets, data, config) if sequences else sets
+    return load_bank(source)
+
+
+def build_sets(
+    source: BankData | pd.DataFrame, config: TrainConfig, *, sequences: bool = False
+) -> SurvivalSets:
+    """The training and test sets of data read by :func:`load_source` (with monthly
+    histories when ``sequences``, for sequence models)."""
+    if isinstance(source, pd.DataFrame):
+        return flat_sets(source, config)
+    sets = bank_sets(source, config)
+    return with_sequences(sets, source, config) if sequences else sets
+
+
+def load_sets(config: TrainConfig, *, sequences: bool = False) -> SurvivalSets:
+    """Read the configured data and build the training and test sets."""
+    return build_sets(load_source(config), config, sequences=sequences)
+
+
+def refit_months(last_month: pd.Period, config: TrainConfig, first: pd.Period) -> list[pd.Period]:
+    """The landmarks of the refit after the holdout: ``landmarks.step`` apart, from
+    ``first`` (the first training landmark) to the last month with follow-up for the
+    shortest horizon."""
+    newest = last_month - int(np.ceil(min(config.horizons)))
+    count = (newest.ordinal - first.ordinal) // config.landmarks.step + 1
+    return [newest - config.landmarks.step * k for k in reversed(range(count))]
+
+
+def refit_sets(
+    source: BankData | pd.DataFrame,
+    config: TrainConfig,
+    sets: SurvivalSets,
+    *,
+    sequences: bool = False,
+) -> SurvivalSets:
+    """Every row the registered model is refitted on once the holdout is measured
+    (:attr:`TrainConfig.refit`): training and test entities together and, for a bank,
+    every landmark from the first training one to the last month with follow-up for the
+    shortest horizon, outcomes censored only by the end of the data. ``test`` is empty.
+    """
+    if isinstance(source, pd.DataFrame):
+        train = pd.concat([sets.train, sets.test])
+        return dataclasses.replace(
+            sets, train=train, test=sets.test.iloc[:0], groups=train.index.astype(str).to_numpy()
+        )
+    months = refit_months(source.last_month, config, pd.Period(sets.train_as_of[0], "M"))
+    logger.info("%s refit landmarks: %s", config.name, ", ".join(map(str, months)))
+    rm_risk = None
+    if config.rm_risk is not None:
+        rm_risk = cross_fitted_rm_risk(source, config, months, [])
+    X = build_features(source, config.entity, months, rm_risk=rm_risk)
+    train = X.join(target_labels(source, config, months), how="inner")
+    if not train[EVENT].any():
+        raise ConfigError(f"cannot refit {config.name!r}: no event in {len(train):,} rows")
+    out = SurvivalSets(
+        train=train,
+        test=train.iloc[:0],
+        feature_names=sets.feature_names,
+        groups=train.index.get_level_values(0).astype(str).to_numpy(),
+        train_as_of=[str(m) for m in months],
+        test_as_of=[],
+        catalogue_version=sets.catalogue_version,
+        notes=sets.notes,
+    )
+    if sequences:
+        out = dataclasses.replace(
+            out, train_seq=sequence_frame(source, config, train, config.sequence.months)
+        )
+    return out

@@ -141,7 +141,7 @@ def evaluate_registered(
     record = ModelRegistry(home).get(ref)
     config = record.config
     config = config.with_source(source)
-    model = record.load_model()
+    model = record.load_holdout_model()  # the fit that never saw the holdout
     sets = load_sets(config, sequences=model.input_kind == "sequence")
     record.check_features(sets.feature_names, sets.catalogue_version)
     X = sets.inputs("test", model.input_kind)

@@ -2,7 +2,10 @@
 
 The models tried are the Cox PH baseline (always), the configured ``model`` and every
 entry of ``compare``; the configured ``model`` is the one registered. All are fitted on
-the same training rows and scored on the same holdout, with the same seed.
+the same training rows and scored on the same holdout, with the same seed. Then (config
+``refit``, the default) the chosen model is fitted again on every row, the newest
+landmarks and the test entities included, and that fit is registered, with the measured
+one kept beside it (``holdout_model.pkl``) for re-evaluation.
 """
 
 from __future__ import annotations
@@ -16,10 +19,18 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from attrition.config import TrainConfig, attrition_home, config_to_yaml
 from attrition.errors import ConfigError
-from attrition.pipeline.datasets import DURATION, EVENT, SurvivalSets, load_sets
+from attrition.pipeline.datasets import (
+    DURATION,
+    EVENT,
+    SurvivalSets,
+    build_sets,
+    load_source,
+    refit_sets,
+)
 from attrition.pipeline.evaluate import holdout_metrics
 from attrition.registry import ModelRecord, ModelRegistry
 from explain.base import background_sample
@@ -134,6 +145,20 @@ def _auto_choice(model: object) -> dict[str, object]:
     return {"auto_choice": model.choice_, "auto_tried": rows}  # type: ignore[attr-defined]
 
 
+def _refit_metadata(refit: SurvivalSets | None) -> dict[str, object]:
+    """What the registered model learnt from, when it was refitted after the holdout:
+    the metrics stored beside it are those of the fit on the training rows alone."""
+    if refit is None:
+        return {"refit": False}
+    return {
+        "refit": True,
+        "refit_as_of": refit.train_as_of,
+        "n_refit": len(refit.train),
+        "events_refit": int(np.sum(refit.train[EVENT])),
+        "metrics_of": "the fit on the training rows, measured on the holdout before the refit",
+    }
+
+
 def train(
     config: TrainConfig,
     *,
@@ -151,7 +176,8 @@ def train(
     needs_sequences = any(m.input_kind == "sequence" for m in models.values())
     if needs_sequences and config.target == "flat":
         raise ConfigError("sequence models need monthly histories; target 'flat' has none")
-    sets = load_sets(config, sequences=needs_sequences)
+    source = load_source(config)
+    sets = build_sets(source, config, sequences=needs_sequences)
     say(
         f"{len(sets.train):,} training rows, {len(sets.test):,} test rows, "
         f"{len(sets.feature_names)} features"
@@ -179,9 +205,21 @@ def train(
     metrics = pd.concat(tables, ignore_index=True)
     metrics = metrics[["model", *[c for c in metrics.columns if c != "model"]]]
     chosen = next(label for label in models if label.startswith("model:"))
+    registered, refit = fitted[chosen], None
+    if config.refit:
+        # the holdout has been measured: now learn from every row, the newest included
+        refit = refit_sets(source, config, sets, sequences=fitted[chosen].input_kind == "sequence")
+        say(
+            f"Refitting {chosen} on every row: {len(refit.train):,} rows"
+            + (f", landmarks {', '.join(refit.train_as_of)}" if refit.train_as_of else "")
+        )
+        registered = _fit(clone(models[chosen]), refit, config.split.early_stopping)
+        if hasattr(registered, "choice_"):
+            say(f"{chosen} (refit): {registered.choice_}")
+    seen = refit or sets
     record = registry.register(
         config.name,
-        model=fitted[chosen],
+        model=registered,
         config_yaml=config_to_yaml(config),
         metadata={
             "target": config.target,
@@ -196,14 +234,16 @@ def train(
             "n_train": len(sets.train),
             "n_test": len(sets.test),
             "events_train": int(np.sum(sets.train[EVENT])),
-            "data_fingerprint": data_fingerprint(sets),
+            "data_fingerprint": data_fingerprint(seen),
             "seed": config.seed,
             **(flat_feature_kinds(sets) if config.target == "flat" else {}),
             "notes": sets.notes,
-            **_auto_choice(fitted[chosen]),
+            **_auto_choice(registered),
+            **_refit_metadata(refit),
         },
         metrics=metrics,
-        background=training_background(sets, fitted[chosen].input_kind, config.seed),
+        background=training_background(seen, registered.input_kind, config.seed),
+        holdout_model=fitted[chosen] if refit is not None else None,
     )
     say(f"Registered {record.ref} at {record.path}")
     return TrainResult(record=record, metrics=metrics, sets=sets)

@@ -89,6 +89,49 @@ def test_train_registers_the_model_with_metrics_for_every_model_tried(bank_dir, 
     )
 
 
+def test_the_refit_learns_from_the_newest_landmarks_and_every_entity(small_bank):
+    from attrition.pipeline.datasets import refit_sets
+
+    cfg = _cfg()
+    sets = bank_sets(small_bank.data, cfg)
+    refit = refit_sets(small_bank.data, cfg, sets)
+    last = small_bank.data.last_month
+    # the newest landmark has follow-up for the shortest horizon (1 month), not 12
+    assert refit.train_as_of[-1] == str(last - 1)
+    first_gap = pd.Period(refit.train_as_of[0], "M") - pd.Period(sets.train_as_of[0], "M")
+    assert 0 <= first_gap.n < cfg.landmarks.step  # as far back as the measured fit
+    as_of = refit.train.index.get_level_values("as_of")
+    ids = set(refit.train.index.get_level_values(0))
+    assert set(sets.test.index.get_level_values(0)) <= ids  # test entities too
+    # outcomes are censored by the end of the data only: the test period's events count
+    first_test = pd.Period(sets.test_as_of[0], "M")
+    end = np.array([p.ordinal for p in as_of]) + refit.train["duration"].to_numpy()
+    assert (end > first_test.ordinal)[refit.train["event"].to_numpy()].any()
+    assert (end <= last.ordinal).all()
+    assert refit.test.empty and refit.feature_names == sets.feature_names
+
+
+def test_the_registered_model_is_the_refit_and_the_measured_fit_is_kept(bank_dir, tmp_path):
+    result = train(_cfg(), source=str(bank_dir), home=str(tmp_path))
+    rec, sets = result.record, result.sets
+    meta = rec.metadata
+    assert meta["refit"] is True and meta["n_refit"] > meta["n_train"]
+    assert meta["refit_as_of"][-1] > sets.test_as_of[-1] > sets.train_as_of[-1]
+    X = sets.test[sets.feature_names]
+    registered = rec.load_model().predict_survival(X, [3.0])
+    measured = rec.load_holdout_model().predict_survival(X, [3.0])
+    assert not np.allclose(registered, measured)
+    # the stored holdout metrics are the measured fit's, and re-evaluating reproduces them
+    metrics, _ = evaluate_registered(rec.ref, source=str(bank_dir), home=tmp_path)
+    chosen = result.metrics[result.metrics["model"] == "model:xgb_cox"].reset_index(drop=True)
+    np.testing.assert_allclose(metrics["c_harrell"], chosen["c_harrell"])
+
+    kept = train(_cfg(refit=False), source=str(bank_dir), home=str(tmp_path)).record
+    assert kept.metadata["refit"] is False
+    assert not (kept.path / "holdout_model.pkl").exists()
+    np.testing.assert_array_equal(kept.load_model().predict_survival(X, [3.0]), measured)
+
+
 def test_same_seed_same_metrics(bank_dir, tmp_path):
     a = train(_cfg(), source=str(bank_dir), home=str(tmp_path)).metrics
     b = train(_cfg(), source=str(bank_dir), home=str(tmp_path)).metrics
@@ -230,7 +273,7 @@ def test_time_based_early_stopping_validates_on_the_latest_training_landmarks(ba
     by_entity = make_model("logistic_hazard", params).fit(
         sets.inputs("train", "table"), groups=sets.groups
     )
-    got = result.record.load_model().predict_survival(X, [3.0])
+    got = result.record.load_holdout_model().predict_survival(X, [3.0])
     np.testing.assert_array_equal(got, by_time.predict_survival(X, [3.0]))
     assert not np.allclose(got, by_entity.predict_survival(X, [3.0]))
     with pytest.raises(Exception, match="early_stopping"):
