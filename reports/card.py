@@ -68,6 +68,7 @@ def model_card(
         ("test as-of", ", ".join(meta.get("test_as_of", []))),
         ("rows", f"train {meta.get('n_train'):,}, test {meta.get('n_test'):,}"),
         ("events in training", f"{meta.get('events_train'):,}"),
+        *_refit_facts(meta),
         ("data fingerprint", str(meta.get("data_fingerprint"))),
         ("catalogue", str(meta.get("catalogue_version"))),
         ("seed", str(meta.get("seed"))),
@@ -115,6 +116,22 @@ def _metric_lines(metrics: pd.DataFrame, label: str) -> list[MetricLine]:
             values.append((m, f"{a:.3f}", f"{b:.3f}", f"{diff:+.3f}"))
         lines.append(MetricLine(f"{h:g}", values))
     return lines
+
+
+def _refit_facts(meta: dict) -> list[tuple[str, str]]:
+    """What the registered model learnt from when it was refitted after the holdout
+    (the metrics and charts below are of the measured fit)."""
+    if not meta.get("refit"):
+        return []
+    as_of = meta.get("refit_as_of") or []
+    rows = f"{meta.get('n_refit', 0):,} rows, {meta.get('events_refit', 0):,} events"
+    return [
+        (
+            "refitted on",
+            f"{rows}" + (f"; as of {as_of[0]} to {as_of[-1]}" if as_of else "; every row"),
+        ),
+        ("measured", "the metrics and charts are of the fit before the refit"),
+    ]
 
 
 def _holdout(record, config, source, horizon):  # type: ignore[no-untyped-def]

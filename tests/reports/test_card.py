@@ -27,6 +27,10 @@ def test_the_card_shows_the_holdout_metrics_against_the_baseline_and_the_views(r
     shap = [float(v) for _, _, v in card.importance]
     assert shap == sorted(shap, reverse=True) and shap[0] > 0
     assert card.config_text == record.config_text
+    # the registered model was refitted after the holdout: the card says on what
+    refit = dict(card.facts)["refitted on"]
+    assert refit.startswith(f"{record.metadata['n_refit']:,} rows")
+    assert refit.endswith(f"to {record.metadata['refit_as_of'][-1]}")
 
 
 def test_models_card_writes_a_pdf_and_says_when_the_holdout_is_missing(
