@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from _harness import header, table
+from _oracle import Oracle
 
 warnings.filterwarnings("ignore")
 
@@ -137,37 +138,6 @@ class _RSF:
         fns = self.rsf.predict_survival_function(self.enc.transform(X).to_numpy())
         s = np.array([[fn(min(h, fn.x[-1])) for h in horizons] for fn in fns])
         return pd.DataFrame(s, index=X.index, columns=horizons)
-
-
-class _Oracle:
-    """P(event within h) from the generator's true monthly hazards."""
-
-    def __init__(self, truth: pd.DataFrame, id_col: str) -> None:
-        t = truth.assign(m=truth["month"].array.asi8)
-        self.h = t.set_index([id_col, "m"])["hazard"]
-
-    def fit(self, df: pd.DataFrame, **_: Any):
-        return self
-
-    def predict_survival(self, X: pd.DataFrame, horizons: list[float]) -> pd.DataFrame:
-        ids = X.index.get_level_values(0).astype(str)
-        as_of = X.index.get_level_values("as_of").asi8
-        out = np.ones((len(X), len(horizons)))
-        surv = np.ones(len(X))
-        last = np.zeros(len(X))
-        k_prev = 0
-        for j, h in enumerate(horizons):
-            for k in range(k_prev + 1, int(h) + 1):
-                key = pd.MultiIndex.from_arrays([ids, as_of + k])
-                haz = self.h.reindex(key).to_numpy()
-                # after the event the entity has no truth rows: the hazard it would have
-                # faced is carried forward (a zero would make early leavers look safe)
-                haz = np.where(np.isnan(haz), last, haz)
-                last = haz
-                surv *= 1 - haz
-            k_prev = int(h)
-            out[:, j] = surv
-        return pd.DataFrame(out, index=X.index, columns=horizons)
 
 
 def _run(sets: Any, horizons: tuple[float, ...], models: dict[str, Any]) -> list[dict]:
@@ -301,7 +271,7 @@ def main() -> None:
             f"{args.seed}, generated in {time.perf_counter() - t0:.0f}s",
             flush=True,
         )
-        oracle = _Oracle(bank.truth[truth], id_col)
+        oracle = Oracle(bank.truth[truth], id_col)
         _section(
             target,
             lambda seed, b=bank, t=target: bank_sets(b.data, _config(t, seed)),
