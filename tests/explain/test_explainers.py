@@ -152,6 +152,37 @@ def test_top_drivers_list_what_raises_the_risk_with_values(fitted, table):
         explanation.top_drivers(direction="down")
 
 
+def test_top_drivers_of_known_contributions():
+    from explain.explanation import RiskExplanation
+
+    values = np.array([[0.3, -0.1, 0.2, 0.0], [-0.2, -0.05, 0.0, -0.01], [0.01, 0.02, 0.5, 0.4]])
+    names = ("a", "b", "c", "d")
+    data = pd.DataFrame(np.arange(12.0).reshape(3, 4), index=["r1", "r2", "r3"], columns=names)
+    explanation = RiskExplanation(
+        values=values,
+        base_values=np.full(3, 0.1),
+        log_values=values * 10,
+        log_base_values=np.zeros(3),
+        data=data,
+        feature_names=names,
+        horizon=3.0,
+        method="linear",
+    )
+    up = explanation.top_drivers(k=2)
+    # r1: a then c (b lowers, d is nothing); r2: nothing raises its risk; r3: c then d
+    assert list(zip(up.index, up["rank"], up["feature"], strict=True)) == [
+        ("r1", 1, "a"),
+        ("r1", 2, "c"),
+        ("r3", 1, "c"),
+        ("r3", 2, "d"),
+    ]
+    assert up["value"].tolist() == [0.0, 2.0, 10.0, 11.0]
+    np.testing.assert_allclose(up["log_contribution"], [3.0, 2.0, 5.0, 4.0])
+    both = explanation.top_drivers(k=2, direction="both")
+    assert both.loc["r2", "feature"].tolist() == ["a", "b"]
+    assert both.loc["r2", "direction"].tolist() == ["lowers", "lowers"]
+
+
 def test_unknown_models_fall_back_to_permutation_and_bad_calls_are_refused(fitted, table, frame):
     ensemble = make_model(
         "ensemble", {"members": [{"type": "coxph"}, {"type": "weibull_aft"}]}

@@ -97,9 +97,10 @@ def test_quantile_cuts_split_the_kaplan_meier_drop_evenly():
 def test_quantile_cuts_collapse_on_heavy_ties():
     t = np.repeat([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0], [200, 5, 5, 5, 5, 5, 5, 5])
     grid = DurationGrid(4).fit(t, np.ones_like(t))
-    assert grid.n_intervals_ < 4
-    assert np.all(np.diff(grid.cuts_) > 0)
-    assert grid.cuts_[1] == 1.0
+    # the KM quantiles at 1/4, 2/4 and 3/4 all fall at t = 1 (200 of 240 events there):
+    # one cut, not three at the same time
+    assert grid.cuts_.tolist() == [0.0, 1.0, 8.0]
+    assert grid.n_intervals_ == 2
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats.contingency import relative_risk
 
 from attrition.labels import client_outflow_labels
 from attrition.pipeline.effects import EFFECT_COLUMNS, measured_effects
@@ -24,7 +25,18 @@ def test_the_maturity_call_campaign_is_measured_by_hand(scored_bank):
     control = (c["group"] == "control").to_numpy() & known
     assert row["n_control"] == control.sum()
     np.testing.assert_allclose(row["rate_control"], left[control].mean())
-    assert 0 <= row["effect"] <= 1 and row["effect_low"] <= row["effect_high"]
+    treated = (c["group"] == "treatment").to_numpy() & known
+    assert row["n_treatment"] == treated.sum()
+    np.testing.assert_allclose(row["rate_treatment"], left[treated].mean())
+    # the effect is one minus the relative risk, its interval scipy's (log method)
+    rr = relative_risk(
+        int(left[treated].sum()), int(treated.sum()), int(left[control].sum()), int(control.sum())
+    )
+    ci = rr.confidence_interval(0.95)
+    np.testing.assert_allclose(row["effect"], np.clip(1 - rr.relative_risk, 0, 1))
+    np.testing.assert_allclose(
+        [row["effect_low"], row["effect_high"]], [1 - ci.high, 1 - ci.low], rtol=1e-3
+    )
     events = row["rate_control"] * row["n_control"]
     assert row["usable"] == bool(
         row["n_treatment"] >= 10
