@@ -4,9 +4,12 @@ override is named; who may ask is who may read the risk; every question is audit
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
+from attrition.features import build_features
 from attrition.features.catalogue import CATALOGUE
+from attrition.registry import ModelRegistry
 from attrition.store.audit import export_audit
 
 
@@ -25,18 +28,37 @@ def _pick(run, entity: str, branch: str | None = None):
     return scores.sort_values("value_at_risk", ascending=False).iloc[0]
 
 
-def test_a_contact_this_week_starts_from_the_stored_risk_and_says_what_changed(bank_api):
+def test_a_contact_this_week_starts_from_the_stored_risk_and_says_what_changed(
+    bank_api, bank, bank_home
+):
     client, keys, engine, run = bank_api
-    row = _pick(run, "client", "B001")
+    # the branch's client whose risk a contact this week moves most, by the model on
+    # features rebuilt from the bank (independently of what the run stored)
+    clients = run.scores[
+        (run.scores["entity_type"] == "client") & (run.scores["branch_id"] == "B001")
+    ]
+    record = ModelRegistry(bank_home[0]).get(
+        f"{clients['model'].iloc[0]}@{int(clients['model_version'].iloc[0])}"
+    )
+    model, months = record.load_model(), list(range(1, 13))
+    X = build_features(bank.data, "client", [bank.data.last_month])
+    X.index = X.index.get_level_values(0).astype(str)
+    X = X.loc[clients["id"]]
+    now = 1.0 - model.predict_survival(X, months).to_numpy()
+    called = 1.0 - model.predict_survival(X.assign(days_since_contact=2.0), months).to_numpy()
+    pick = int(np.argmax(np.abs(called - now)[:, 2]))
+    row = clients.iloc[pick]
     response = _ask(
         client, keys["branch_head"], "client", row["id"], {"overrides": {"days_since_contact": 2}}
     )
     assert response.status_code == 200, response.json()
     body = response.json()
-    for m in range(1, 13):
+    for m in months:
         assert body["risk_before"][str(m)] == pytest.approx(row[f"risk_{m}m"], abs=1e-12)
+        assert body["risk_after"][str(m)] == pytest.approx(called[pick, m - 1], abs=1e-9)
         change = body["risk_after"][str(m)] - body["risk_before"][str(m)]
         assert body["change"][str(m)] == pytest.approx(change, abs=1e-12)
+    assert abs(body["change"]["3"]) > 1e-4  # a contact this week moves this client's risk
     assert body["value_at_risk_before"] == pytest.approx(row["value_at_risk"], rel=1e-9)
     (changed,) = body["changed"]
     assert changed["feature"] == "days_since_contact" and changed["after"] == 2

@@ -37,10 +37,18 @@ def test_one_row_per_entity_rms_first_with_the_output_columns(scored_bank, score
     assert (scores["model_version"] == 1).all()
 
 
-def test_risks_are_probabilities_rising_with_the_horizon(scores):
-    risk = scores[[f"risk_{m}m" for m in range(1, 13)]].to_numpy()
-    assert np.isfinite(risk).all() and ((risk >= 0) & (risk <= 1)).all()
-    assert (np.diff(risk, axis=1) >= -1e-12).all()
+def test_each_risk_column_is_the_registered_model_at_its_horizon(scored_bank, scores, home):
+    from attrition.registry import ModelRegistry
+
+    last = scored_bank.data.last_month
+    months = list(range(1, 13))
+    for entity, name in (("rm", "rm_resignation"), ("client", "client_outflow")):
+        model = ModelRegistry(home).get(name).load_model()
+        X = build_features(scored_bank.data, entity, [last])
+        X.index = X.index.get_level_values(0).astype(str)
+        got = scores[scores["entity_type"] == entity].set_index("id")
+        want = 1.0 - model.predict_survival(X.loc[got.index], months).to_numpy()
+        np.testing.assert_allclose(got[[f"risk_{m}m" for m in months]], want, atol=1e-9)
 
 
 def test_tiers_and_value_at_risk_follow_the_playbook(scored_bank, scores):
@@ -237,9 +245,7 @@ def test_scores_are_scalar_columns_and_drivers_and_actions_long_tables(scoring, 
     # the file layout is made at the edge and reads back to the same tables
     back = ScoringResult.from_export(scoring.to_export())
     pd.testing.assert_frame_equal(back.scores, scores)
-    pd.testing.assert_frame_equal(
-        back.actions.astype(str), actions.astype(str), check_dtype=False
-    )
+    pd.testing.assert_frame_equal(back.actions.astype(str), actions.astype(str), check_dtype=False)
     assert back.drivers[["id", "rank", "feature"]].equals(drivers[["id", "rank", "feature"]])
 
 
@@ -266,9 +272,7 @@ def test_a_client_explained_alone_gets_the_drivers_of_the_bank_wide_run(scoring,
     X.index = X.index.get_level_values(0).astype(str)
     alone = X.loc[[client["id"]]]
     tier = pd.Series([client["tier"]], index=alone.index)
-    mine = explain_rows(
-        record.load_model(), alone, tier, "client", 3, record.ref, 5, 0, background
-    )
+    mine = explain_rows(record.load_model(), alone, tier, "client", 3, record.ref, 5, 0, background)
     pd.testing.assert_frame_equal(mine, wide, check_dtype=False)
 
 
