@@ -51,7 +51,9 @@ def test_no_rm_gets_more_than_their_capacity(plan, tight_book, scored_bank):
     assert (per_rm <= capacity.reindex(per_rm.index)).all()
 
 
-def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, scores, scored_bank):
+def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(
+    plan, scores, scored_bank, tight_book
+):
     candidates = contact_candidates(_result(scores), scored_bank.data)
     assert sorted(plan["client_id"]) == sorted(candidates["client_id"])
     assert plan["client_id"].is_unique
@@ -60,11 +62,22 @@ def test_every_candidate_once_in_order_with_the_rest_to_the_remote_team(plan, sc
         assert part["expected_retained"].is_monotonic_decreasing
     overflow = plan[plan["assignee"].isin(NOT_RMS)]
     assert len(overflow) > 0
-    # an RM's own list beats anything of theirs that overflowed
+    # each RM's list is the best their capacity allows: their own clients with the most
+    # AUM expected to be kept (value at risk x the effect of the first action the
+    # scores hold), as many as the capacity
+    acts = _result(scores).actions
+    first = acts[(acts["entity_type"] == "client") & (acts["rank"] == 1)]
+    # each action's effect (the playbook's, or a campaign's: checked below); automated
+    # care is not a contact and gets none
+    effect = first.set_index("id")["action_id"].map(plan.groupby("action_id")["effect"].first())
+    clients = scores[scores["entity_type"] == "client"].set_index("id")
+    kept = (clients["value_at_risk"] * effect.reindex(clients.index)).dropna()
+    owner = plan.set_index("client_id")["rm_id"]
+    capacity = tight_book.contact_plan.capacities(scored_bank.data["rms"])
     for rm_id, mine in plan[~plan["assignee"].isin(NOT_RMS)].groupby("assignee"):
-        spilled = overflow[overflow["rm_id"] == rm_id]
-        if len(spilled):
-            assert mine["expected_retained"].min() >= spilled["expected_retained"].max()
+        theirs = kept[kept.index.isin(owner[owner == rm_id].index)]
+        best = theirs.sort_values(ascending=False).head(int(capacity.get(rm_id, 2)))
+        np.testing.assert_allclose(mine["expected_retained"].sum(), best.sum())
     assert not plan["action_id"].isin(["automated_care"]).any()
     # the low tier gets automated care unless a strong driver fired a playbook rule
     low = plan[plan["tier"] == "low"]
