@@ -3,7 +3,10 @@
 The generator encodes the mechanisms of ``shared/DOMAIN.md`` (RM overload, RMs leaving
 and their clients following, payday outflows, maturities, fund drawdowns, contact
 gaps, segment and life stage, precursors that build up over months, and AUM dips
-that are not outflows), each with a strength in :class:`MechanismStrengths`.
+that are not outflows), each with a strength in :class:`MechanismStrengths`. Two more
+knobs of :class:`GeneratorConfig` shape the bank as a whole, as real banks differ: a
+regime change inside the window (:class:`Regime`: a market sell-off or a competitor's
+product) and the transaction kinds the bank records (``transaction_kinds``).
 
 >>> bank = generate_bank(2_000, seed=1)          # doctest: +SKIP
 >>> bank.data["clients"].head()                   # contract tables, typed
@@ -25,6 +28,7 @@ from attrition.errors import ConfigError
 from attrition.io.files import write_table_files
 from attrition.io.outputs import check_owned_folder, write_owned_folder
 from attrition.synthetic.config import GeneratorConfig, MechanismStrengths
+from attrition.synthetic.regime import Regime
 from attrition.synthetic.simulate import simulate
 from attrition.synthetic.tables import build_tables
 
@@ -32,6 +36,7 @@ __all__ = [
     "GENERATE_MARKER",
     "GeneratorConfig",
     "MechanismStrengths",
+    "Regime",
     "SyntheticBank",
     "check_bank_folder",
     "generate_bank",

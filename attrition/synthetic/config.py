@@ -6,6 +6,9 @@ from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
+from attrition.contracts import TRANSACTION_KINDS
+from attrition.synthetic.regime import Regime
+
 
 @dataclass(frozen=True)
 class MechanismStrengths:
@@ -51,6 +54,16 @@ class GeneratorConfig:
     rms_per_branch : mean RMs per branch.
     monthly_new_client_rate : new clients per month as a share of ``n_clients``.
     strengths : multipliers of each mechanism.
+    regime : a break in the bank's world inside the window (a market sell-off, a
+        competitor's product), so that the months a model is tested on differ from
+        those it learnt from, as they do at a real bank; ``None``: no break. See
+        :class:`~attrition.synthetic.regime.Regime`.
+    transaction_kinds : the transaction kinds (of the contract's) the bank records;
+        the others are left out of the transactions table. Real banks differ in what
+        their systems book (many export transfers and payroll but not fund purchases
+        or fees), and features built on the missing kinds go blind. The money still
+        moves, so balances, holdings and the truth are those of the full bank.
+        ``None``: every kind.
     """
 
     n_clients: int = 20_000
@@ -62,6 +75,8 @@ class GeneratorConfig:
     rms_per_branch: int = 10
     monthly_new_client_rate: float = 0.008
     strengths: MechanismStrengths = field(default_factory=MechanismStrengths)
+    regime: Regime | None = None
+    transaction_kinds: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -77,8 +92,40 @@ class GeneratorConfig:
             pd.Period(self.end_month, freq="M")
         except (ValueError, TypeError):
             problems.append(f"end_month must be YYYY-MM, got {self.end_month!r}")
+        else:
+            problems += self._regime_problems()
+        problems += self._kind_problems()
         if problems:
             raise ValueError("Invalid GeneratorConfig: " + "; ".join(problems))
+
+    def _regime_problems(self) -> list[str]:
+        if self.regime is None:
+            return []
+        if not isinstance(self.regime, Regime):
+            return [f"regime must be a Regime or None, got {type(self.regime).__name__}"]
+        window = self.month_index
+        if pd.Period(self.regime.month, freq="M") not in window:
+            return [
+                f"regime.month must lie inside the window {window[0]}..{window[-1]}, "
+                f"got {self.regime.month!r}"
+            ]
+        return []
+
+    def _kind_problems(self) -> list[str]:
+        kinds = self.transaction_kinds
+        if kinds is None:
+            return []
+        allowed = ", ".join(TRANSACTION_KINDS)
+        if isinstance(kinds, str) or not all(isinstance(k, str) for k in kinds):
+            return [f"transaction_kinds must be a tuple of kind names ({allowed}), got {kinds!r}"]
+        # a list would make the frozen config unhashable; keep a tuple
+        object.__setattr__(self, "transaction_kinds", tuple(kinds))
+        unknown = [k for k in kinds if k not in TRANSACTION_KINDS]
+        if unknown:
+            return [f"transaction_kinds has unknown kinds {unknown}; allowed: {allowed}"]
+        if not kinds:
+            return [f"transaction_kinds must name at least one kind ({allowed}) or be None"]
+        return []
 
     @property
     def month_index(self) -> pd.PeriodIndex:

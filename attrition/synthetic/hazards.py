@@ -5,15 +5,20 @@ of month ``t - 1`` (balances, transactions, holdings, product returns, contacts,
 RM's book and HR records). Latent states (a client's dissatisfaction, an RM's
 disengagement) drive those observables but never enter a hazard directly, so an
 oracle that knows these formulas is a fair ceiling for a model that reads the tables.
+A regime change (:mod:`attrition.synthetic.regime`) adds a term of its own to the
+client hazard, which no table announces (the model meets it only through its effects).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from attrition.synthetic.config import MechanismStrengths
+if TYPE_CHECKING:
+    # annotations only: config imports regime, which imports SEGMENTS from here
+    from attrition.synthetic.config import MechanismStrengths
 
 # Segment labels as a bank might use them, with base log-odds shifts and mean AUM.
 SEGMENTS = (

@@ -44,6 +44,20 @@ def _names(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.char.add(np.char.add(s, g1), g2).astype(object)
 
 
+def recorded_transactions(
+    tx: dict[str, np.ndarray], kinds: tuple[str, ...] | None
+) -> dict[str, np.ndarray]:
+    """The transaction records of the kinds the bank books (all of them when ``None``).
+
+    The simulation moved the money of every kind; a bank that does not book some kinds
+    simply has no rows for them (its balances and holdings still show the money).
+    """
+    if kinds is None:
+        return tx
+    keep = np.isin(tx["kind"], [KINDS.index(k) for k in kinds])
+    return {k: v[keep] for k, v in tx.items()}
+
+
 def build_tables(sim: Simulation) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     """Return (contract tables, truth tables) for a simulation."""
     cfg = sim.config
@@ -129,7 +143,7 @@ def build_tables(sim: Simulation) -> tuple[dict[str, pd.DataFrame], dict[str, pd
         ).sort_values(["month", "client_id"], kind="stable", ignore_index=True),
     )
 
-    tx = sim.transactions
+    tx = recorded_transactions(sim.transactions, cfg.transaction_kinds)
     tables["transactions"] = _typed(
         "transactions",
         pd.DataFrame(

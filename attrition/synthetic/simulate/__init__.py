@@ -8,7 +8,8 @@ output is a :class:`Simulation` of integer-coded records that
 Order of events within month ``t`` (one module each):
 
 1. hazards for ``t`` from what the tables showed at the end of ``t - 1``
-   (:mod:`.observables`, formulas in :mod:`attrition.synthetic.hazards`);
+   (:mod:`.observables`, formulas in :mod:`attrition.synthetic.hazards`), plus the
+   effect of a regime change if the config has one (:mod:`attrition.synthetic.regime`);
 2. RM exits; orphaned clients go to a replacement hire or to branch colleagues
    (:mod:`.rm_exits`);
 3. client outflow events: most assets moved out, or the relationship closed
@@ -41,7 +42,11 @@ from attrition.synthetic.simulate.initial import initial_bank
 from attrition.synthetic.simulate.latent import move_disengagement, move_dissatisfaction
 from attrition.synthetic.simulate.money import record_money
 from attrition.synthetic.simulate.new_clients import open_new_clients
-from attrition.synthetic.simulate.observables import client_observables, rm_observables
+from attrition.synthetic.simulate.observables import (
+    client_observables,
+    regime_logit,
+    rm_observables,
+)
 from attrition.synthetic.simulate.outflows import record_outflows
 from attrition.synthetic.simulate.rm_exits import record_rm_exits
 
@@ -63,7 +68,11 @@ def simulate(
         if progress:
             progress(t, T)
         month = bank.month(t)
-        h_client = expit(client_logit(client_observables(bank, month), s))
+        z_client = client_logit(client_observables(bank, month), s)
+        shift = regime_logit(bank, month)
+        if shift is not None:  # without a regime, the very same arithmetic as before
+            z_client = z_client + shift
+        h_client = expit(z_client)
         rmo = rm_observables(bank, month)
         h_rm, h_inv = expit(rm_logit(rmo, s)), expit(rm_involuntary_logit(rmo))
         record_rm_exits(bank, month, h_rm, h_inv, rng)

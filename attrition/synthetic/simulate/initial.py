@@ -10,6 +10,7 @@ import numpy as np
 
 from attrition.synthetic.config import GeneratorConfig
 from attrition.synthetic.hazards import SEGMENT_LOG_AUM, SEGMENT_WEIGHTS, SEGMENTS
+from attrition.synthetic.regime import market_shock
 from attrition.synthetic.simulate.codes import N_FUNDS, NEVER, NO_WEALTH, WEALTH_TERMS
 from attrition.synthetic.simulate.state import BankState, Clients, RMs
 
@@ -25,7 +26,7 @@ def initial_bank(cfg: GeneratorConfig, rng: np.random.Generator) -> BankState:
     end_year = int(str(ms[cfg.months - 1])[:4])
     rms, n_branches = initial_rms(cfg, rng, ms, end_year)
     clients = initial_clients(cfg, rng, ms, end_year, n_branches)
-    returns = fund_returns(rng, cfg.months)
+    returns = fund_returns(rng, cfg.months, shock=regime_market_shock(cfg))
     assign_initial_books(clients, rms, n_branches, rng)
     return BankState(
         config=cfg,
@@ -190,13 +191,30 @@ def initial_clients(
     )
 
 
-def fund_returns(rng: np.random.Generator, months: int) -> np.ndarray:
-    """Monthly fund returns [fund, month]: a market factor with two sell-offs, betas, noise."""
+def fund_returns(
+    rng: np.random.Generator, months: int, shock: np.ndarray | None = None
+) -> np.ndarray:
+    """Monthly fund returns [fund, month]: a market factor with two sell-offs, betas, noise.
+
+    ``shock`` (a log return of the market per month, from a sell-off regime) moves each
+    fund by its beta on top of that; it adds no draw, so the rest of the bank is drawn
+    exactly as without it.
+    """
     market = rng.normal(0.006, 0.025, months)
     for start in (months // 4, (2 * months) // 3):
         market[start : start + 3] = rng.normal(-0.06, 0.02, min(3, months - start))
     beta = rng.uniform(0.3, 1.4, N_FUNDS)
-    return beta[:, None] * market[None, :] + rng.normal(0, 0.012, (N_FUNDS, months))
+    returns = beta[:, None] * market[None, :] + rng.normal(0, 0.012, (N_FUNDS, months))
+    if shock is None or not shock.any():
+        return returns
+    return (1 + returns) * np.exp(beta[:, None] * shock[None, :]) - 1
+
+
+def regime_market_shock(cfg: GeneratorConfig) -> np.ndarray | None:
+    """The market's log-return shock of the config's regime (``None`` without a regime)."""
+    if cfg.regime is None:
+        return None
+    return market_shock(cfg.regime, cfg.regime.start(cfg.month_index), cfg.months)
 
 
 def assign_initial_books(c: Clients, rms: RMs, n_branches: int, rng: np.random.Generator) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from attrition.synthetic.hazards import ClientObservables, RMObservables
+from attrition.synthetic.regime import client_regime_logit
 from attrition.synthetic.simulate.codes import NEVER
 from attrition.synthetic.simulate.state import BankState, Month
 
@@ -48,6 +49,20 @@ def client_observables(bank: BankState, month: Month) -> ClientObservables:
         months_since_rm_left=np.where(rm_left > NEVER, t - rm_left - 1, np.inf),
         rm_overload=month.owner_load(c.owner[ci], no_owner=0.0),
     )
+
+
+def regime_logit(bank: BankState, month: Month) -> np.ndarray | None:
+    """Outflow log-odds the config's regime adds this month (``None``: nothing to add).
+
+    Segments and deposits are read at the start of the month, that is as the previous
+    month-end's balances show them.
+    """
+    regime = bank.config.regime
+    if regime is None:
+        return None
+    c, ci = bank.clients, month.clients
+    t0 = regime.start(bank.config.month_index)
+    return client_regime_logit(regime, t0, month.t, c.segment[ci], c.deposits[ci])
 
 
 def rm_observables(bank: BankState, month: Month) -> RMObservables:
