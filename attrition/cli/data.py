@@ -24,13 +24,46 @@ if TYPE_CHECKING:
     pass
 
 
+def _regime(text: str | None) -> object:
+    """``KIND:YYYY-MM[:STRENGTH]`` as a :class:`attrition.synthetic.Regime`."""
+    from attrition.synthetic import Regime
+
+    if text is None:
+        return None
+    parts = text.split(":")
+    if len(parts) not in (2, 3):
+        raise ValueError(
+            f"--regime is KIND:YYYY-MM[:STRENGTH] (e.g. sell_off:2026-01), got {text!r}"
+        )
+    try:
+        strength = float(parts[2]) if len(parts) == 3 else 1.0
+    except ValueError:
+        raise ValueError(f"--regime strength must be a number, got {parts[2]!r}") from None
+    return Regime(kind=parts[0], month=parts[1], strength=strength)
+
+
 def _generate(
-    out: Path, clients: int, seed: int, months: int, fmt: str, *, force: bool = False
+    out: Path,
+    clients: int,
+    seed: int,
+    months: int,
+    fmt: str,
+    *,
+    force: bool = False,
+    regime: str | None = None,
+    transaction_kinds: str | None = None,
 ) -> Path:
     from attrition.synthetic import GeneratorConfig, check_bank_folder, generate_bank, write_bank
 
+    kinds = None if transaction_kinds is None else tuple(transaction_kinds.split(","))
+    cfg = GeneratorConfig(
+        n_clients=clients,
+        seed=seed,
+        months=months,
+        regime=_regime(regime),
+        transaction_kinds=kinds,
+    )
     check_bank_folder(out, force=force)  # before the minutes of simulation
-    cfg = GeneratorConfig(n_clients=clients, seed=seed, months=months)
     with _progress_bar("Simulating") as bar:
         task = bar.add_task("Simulating the bank", total=months)
         bank = generate_bank(
@@ -56,6 +89,21 @@ def generate(
             "(files of the same names are replaced; nothing else is deleted).",
         ),
     ] = False,
+    regime: Annotated[
+        str | None,
+        typer.Option(
+            help="A break in the bank's world, KIND:YYYY-MM[:STRENGTH]: sell_off (a market "
+            "sell-off: funds fall, clients panic) or new_product (a rival product pulls "
+            "clients with idle cash), e.g. sell_off:2026-01.",
+        ),
+    ] = None,
+    transaction_kinds: Annotated[
+        str | None,
+        typer.Option(
+            help="Record only these transaction kinds (comma-separated, e.g. "
+            "payroll,transfer), as a bank with a thinner transaction feed would.",
+        ),
+    ] = None,
 ) -> None:
     """Write a synthetic bank (every contract table, plus truth/ with the true hazards).
 
@@ -64,7 +112,16 @@ def generate(
     """
     t0 = time.perf_counter()
     try:
-        _generate(out, clients, seed, months, fmt.value, force=force)
+        _generate(
+            out,
+            clients,
+            seed,
+            months,
+            fmt.value,
+            force=force,
+            regime=regime,
+            transaction_kinds=transaction_kinds,
+        )
     except (AttritionError, ValueError) as exc:
         raise _fail(exc) from exc
     console.print(

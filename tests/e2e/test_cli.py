@@ -49,6 +49,25 @@ def test_generate_writes_every_table_and_the_truth_folder(generated):
     assert (generated / "truth" / "rm_hazard.parquet").exists()
 
 
+def test_generate_with_a_sell_off_and_a_thin_transaction_feed(tmp_path):
+    import json
+
+    out = tmp_path / "bank"
+    args = ["generate", "--out", str(out), "--clients", "300", "--months", "14"]
+    args += ["--regime", "sell_off:2026-01:0.5", "--transaction-kinds", "payroll,transfer"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "truth" / "config.json").read_text())
+    assert config["regime"]["kind"] == "sell_off" and config["regime"]["month"] == "2026-01"
+    assert config["regime"]["strength"] == 0.5
+    kinds = set(pd.read_parquet(out / "transactions.parquet")["kind"])
+    assert kinds == {"payroll", "transfer"}
+    again = ["generate", "--out", str(tmp_path / "b2"), "--clients", "300", "--months", "14"]
+    bad = runner.invoke(app, [*again, "--regime", "sell_off:2030-01"])
+    assert bad.exit_code != 0 and "regime.month" in bad.output and "2030-01" in bad.output
+    assert not (tmp_path / "b2").exists()  # refused before anything was written
+
+
 def test_generated_bank_validates_with_a_summary(generated):
     result = runner.invoke(app, ["validate", str(generated)])
     assert result.exit_code == 0, result.output
