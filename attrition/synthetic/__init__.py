@@ -28,6 +28,7 @@ from attrition.errors import ConfigError
 from attrition.io.files import write_table_files
 from attrition.io.outputs import check_owned_folder, write_owned_folder
 from attrition.synthetic.config import GeneratorConfig, MechanismStrengths
+from attrition.synthetic.loaded import as_loaded_at
 from attrition.synthetic.regime import Regime
 from attrition.synthetic.simulate import simulate
 from attrition.synthetic.tables import build_tables
@@ -38,6 +39,7 @@ __all__ = [
     "MechanismStrengths",
     "Regime",
     "SyntheticBank",
+    "as_loaded_at",
     "check_bank_folder",
     "generate_bank",
     "write_bank",
