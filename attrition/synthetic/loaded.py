@@ -11,7 +11,9 @@ by the contract's own dates:
   assignment's end) are not known yet: empty, as for anyone still active (an exit's
   type with it); a holding's maturity date is known from the start and stays;
 - each client's ``rm_id`` is the RM of the assignment open at the cut (the contract's
-  "current RM" on that day).
+  "current RM" on that day);
+- rows of an RM not yet hired at the cut are not there (the generator lets a
+  replacement serve a few days before their hire date).
 """
 
 from __future__ import annotations
@@ -63,10 +65,21 @@ def as_loaded_at(data: BankData, month: str | pd.Period) -> BankData:
         tables[name] = f.reset_index(drop=True)
     clients = tables["clients"]
     known = set(clients["client_id"])
+    employed = set(tables["rms"]["rm_id"])
     for name in ("monthly_balances", "transactions", "holdings", "interactions", "assignments"):
         if name in tables:
             t = tables[name]
-            tables[name] = t[t["client_id"].isin(known)].reset_index(drop=True)
+            keep = t["client_id"].isin(known)
+            if "rm_id" in t.columns:
+                # the generator lets a replacement RM serve a few days before their
+                # hire date; loaded before that date, the bank has no such RM
+                keep &= t["rm_id"].isin(employed) | t["rm_id"].isna()
+            tables[name] = t[keep.to_numpy(bool)].reset_index(drop=True)
+    for name in ("rm_monthly", "campaigns"):
+        if name in tables and "rm_id" in tables[name].columns:
+            t = tables[name]
+            keep = t["rm_id"].isin(employed) | t["rm_id"].isna()
+            tables[name] = t[keep.to_numpy(bool)].reset_index(drop=True)
     if "assignments" in tables:
         a = tables["assignments"]
         open_now = a[a["end_date"].isna()].drop_duplicates("client_id", keep="last")
