@@ -166,6 +166,13 @@ def demo(
                 )
             m = result.metrics
             out_console.print(_metrics_table(m[m["horizon"] == 3], f"{name}: holdout at 3 months"))
+            meta = result.record.metadata
+            if meta.get("refit"):
+                out_console.print(
+                    f"Registered {result.record.ref}: the model above refitted on every row "
+                    f"({meta['n_refit']:,} rows, as of {meta['refit_as_of'][0]} to "
+                    f"{meta['refit_as_of'][-1]}), so that scoring learns from last month."
+                )
             registered.append(str(result.record.path))
 
         console.rule("5. Score RMs, then clients, with drivers and actions")
