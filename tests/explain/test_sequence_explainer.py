@@ -35,6 +35,10 @@ def test_sequence_contributions_add_up_by_month_and_find_the_trend(gru, seq):
     assert explanation.feature_names == ("usage", "calls", "segment", HISTORY)
     risk = 1.0 - gru.predict_survival(rows, [HORIZON]).to_numpy()[:, 0]
     np.testing.assert_allclose(explanation.risk, risk, atol=1e-9)
+    # the sum above holds by construction (the sampling residual is shared out): the
+    # residual itself must be small next to how much the log output varies
+    log_out = np.log(-np.log(1.0 - risk))
+    assert 0 < np.abs(explanation.residuals).mean() < 0.2 * log_out.std()
     months = explanation.month_values
     assert months.shape == (60, seq.n_steps, 2)
     assert explanation.month_feature_names == ("usage", "calls")
