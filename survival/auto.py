@@ -20,6 +20,7 @@ training rows, refits it on every training row, and says what it tried
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
@@ -137,7 +138,7 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
                 params = _shown_params(model)
                 row = {"family": family, "params": params, "model": model, "error": None}
                 try:
-                    scores, oof = self._cross_validate(model, df, t, e, folds)
+                    scores, oof = self._cross_validate(model, df, t, e, folds, groups)
                 except Exception as exc:
                     # a table can break one family (a Cox fit that does not converge):
                     # it is left out and said why, the others still compete
@@ -170,7 +171,9 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
                     weights=weights[keep].tolist(),
                 )
                 why, score = f"a stack ({stacked['params']})", float(stacked["c_mean"])
-        self.model_ = clone(chosen).fit(df, duration_col=duration_col, event_col=event_col)
+        self.model_ = clone(chosen).fit(
+            df, duration_col=duration_col, event_col=event_col, **_grouped(chosen, groups)
+        )
         self.max_duration_ = float(self.model_.max_duration_)
         self.tried_ = tried.drop(columns="model").reset_index(drop=True)
         self.choice_ = (
@@ -203,13 +206,18 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
         t: np.ndarray,
         e: np.ndarray,
         folds: list[tuple[np.ndarray, np.ndarray]],
+        groups: np.ndarray | None = None,
     ) -> tuple[list[float], np.ndarray]:
         """Inner-fold C-indices, and each row's out-of-fold survival at the horizon."""
         oof = np.full(len(df), np.nan)
         scores = []
         for train, val in folds:
+            part = None if groups is None else np.asarray(groups)[train]
             fitted = clone(model).fit(
-                df.iloc[train], duration_col=self.duration_col_, event_col=self.event_col_
+                df.iloc[train],
+                duration_col=self.duration_col_,
+                event_col=self.event_col_,
+                **_grouped(model, part),
             )
             h = min(self.horizon_, fitted.max_duration_)
             s = fitted.predict_survival(df.iloc[val], [h]).to_numpy()[:, 0]
@@ -254,6 +262,14 @@ class AutoSurvival(SurvivalMixin, BaseEstimator):
         check_is_fitted(self)
         h = check_horizons(horizons, self.max_duration_)
         return self.model_.predict_survival(X, h)
+
+
+def _grouped(model: Any, groups: np.ndarray | None) -> dict[str, Any]:
+    """``groups`` for a model whose fit takes them (boosted Cox holds out whole entities
+    to stop early; a stack hands them to its members), nothing for the others."""
+    params = inspect.signature(model.fit).parameters
+    takes = "groups" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+    return {"groups": groups} if groups is not None and takes else {}
 
 
 def _shown_params(model: Any) -> str:

@@ -92,6 +92,28 @@ def test_rows_of_one_entity_stay_in_one_inner_fold():
     assert fitted.choice_.startswith("chose ")
 
 
+def test_boosted_cox_stops_early_on_whole_entities_inside_auto(monkeypatch):
+    """A bank's landmark rows come in groups: the chosen boosted model must hold out
+    whole entities to stop early, as it does when configured directly."""
+    import survival.auto as auto
+    from survival.boosting import GradientBoostedCoxSurvival
+
+    df = make_survival_frame(300, seed=8)
+    groups = np.repeat(np.arange(100), 3)
+    monkeypatch.setattr(
+        auto,
+        "default_candidates",
+        lambda categorical=(): {"xgb_cox": [GradientBoostedCoxSurvival()]},
+    )
+    model = AutoSurvival(seed=1).fit(df, groups=groups)
+    X = df.drop(columns=["duration", "event"])
+    by_entity = GradientBoostedCoxSurvival().fit(df, groups=groups)
+    by_row = GradientBoostedCoxSurvival().fit(df)
+    got = model.predict_survival(X, [6.0]).to_numpy()
+    np.testing.assert_allclose(got, by_entity.predict_survival(X, [6.0]).to_numpy())
+    assert not np.allclose(got, by_row.predict_survival(X, [6.0]).to_numpy())
+
+
 def test_a_candidate_that_cannot_be_fitted_is_left_out_and_said_why(monkeypatch):
     import survival.auto as auto
     from survival.cox import CoxPHSurvival
