@@ -19,6 +19,8 @@ by the contract's own dates, with the feature engine's point-in-time cut
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -28,8 +30,24 @@ from attrition.features.grid import MonthGrid
 
 
 def as_loaded_at(data: BankData, month: str | pd.Period) -> BankData:
-    """``data`` as its tables stood at the end of ``month`` (see the module doc)."""
+    """``data`` as its tables stood at the end of ``month`` (see the module doc).
+
+    Raises
+    ------
+    ValueError
+        When ``month`` is not a month (``YYYY-MM``) or lies outside the months the
+        data's balances cover.
+    """
+    written = isinstance(month, str) and re.fullmatch(r"\d{4}-\d{2}", month.strip())
+    if not (written or isinstance(month, pd.Period)):
+        # pandas would read "June" as June of year 1
+        raise ValueError(f"as_loaded_at: month must be YYYY-MM, got {month!r}")
     cut = pd.Period(month, freq="M")
+    if not data.first_month <= cut <= data.last_month:
+        raise ValueError(
+            f"as_loaded_at: month {cut} lies outside the data's months "
+            f"{data.first_month}..{data.last_month}"
+        )
     # the feature engine's own point-in-time cut, at the month's end
     grid = MonthGrid(cut.ordinal, cut.ordinal)
     tables = {

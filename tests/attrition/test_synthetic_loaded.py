@@ -65,3 +65,12 @@ def test_each_client_has_the_rm_assigned_at_the_cut(bank, loaded):
     # the full bank's clients table shows today's RM, which differs for some
     now = bank.data["clients"].set_index("client_id")["rm_id"].reindex(want.index)
     assert (now.astype(str) != want.astype(str)).any()
+
+
+@pytest.mark.parametrize(
+    ("month", "said"),
+    [("June", "must be YYYY-MM, got 'June'"), ("2030-01", "outside the data's months")],
+)
+def test_a_month_that_is_not_in_the_data_is_refused(bank, month, said):
+    with pytest.raises(ValueError, match=said):
+        as_loaded_at(bank.data, month)
