@@ -204,7 +204,7 @@ class _XGBoostCox(_Encoded):
     def _fit(self, Z: pd.DataFrame, t: np.ndarray, e: np.ndarray) -> None:
         import xgboost as xgb
 
-        from survival.boosting import breslow_cumulative_hazard
+        from survival.partial_likelihood import breslow_cumulative_hazard
 
         params = {
             "objective": "survival:cox",

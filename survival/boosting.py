@@ -47,27 +47,7 @@ from survival.base import (
     validation_split,
 )
 from survival.encoding import TabularEncoder
-
-
-def breslow_cumulative_hazard(
-    time: np.ndarray, event: np.ndarray, log_hazard: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Breslow's cumulative baseline hazard at each distinct event time.
-
-    Returns
-    -------
-    times : ndarray, sorted distinct event times
-    cumhaz : ndarray, H0 at those times
-    """
-    order = np.argsort(time, kind="stable")
-    t, e = time[order], event[order].astype(float)
-    w = np.exp(log_hazard[order] - log_hazard.max())  # scaled for stability, undone below
-    uniq, first = np.unique(t, return_index=True)
-    at_risk = np.cumsum(w[::-1])[::-1][first]
-    deaths = np.add.reduceat(e, first)
-    keep = deaths > 0
-    hazard = deaths[keep] / at_risk[keep] * np.exp(-log_hazard.max())
-    return uniq[keep], np.cumsum(hazard)
+from survival.partial_likelihood import breslow_cumulative_hazard
 
 
 class GradientBoostedCoxSurvival(SurvivalMixin, BaseEstimator):

@@ -1,7 +1,9 @@
-"""Cox proportional hazards (lifelines ``CoxPHFitter``, penalised).
+"""Cox proportional hazards, penalised (lifelines' ``CoxPHFitter`` objective).
 
-Ties: lifelines' Cox partial likelihood uses Efron's method, which suits monthly
-durations with many tied event times. The baseline is Breslow's estimator.
+Ties: Efron's method, which suits monthly durations with many tied event times. The
+baseline is Breslow's estimator. The fit is :func:`survival.partial_likelihood.fit_cox`:
+the same objective and estimates as lifelines (agreement tested to 1e-5), 20-30 times
+faster, which is what lets ``auto`` try a grid of penalties.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from lifelines import CoxPHFitter
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -28,6 +29,7 @@ from survival.base import (
     validate_params,
 )
 from survival.encoding import lifelines_training_frame
+from survival.partial_likelihood import fit_cox
 
 
 class CoxPHSurvival(SurvivalMixin, BaseEstimator):
@@ -81,12 +83,16 @@ class CoxPHSurvival(SurvivalMixin, BaseEstimator):
         """Fit on ``df``: every column but ``duration_col``/``event_col`` is a feature."""
         validate_params(self)
         frame, t = lifelines_training_frame(self, df, duration_col, event_col)
-        cph = CoxPHFitter(penalizer=float(self.penalizer), l1_ratio=float(self.l1_ratio))
-        cph.fit(frame, duration_col="__t", event_col="__e")
-        self.coef_ = cph.params_.copy()
-        self._mean_ = cph._norm_mean.to_numpy()  # lifelines centres covariates
-        base = cph.baseline_survival_.iloc[:, 0]
-        self.baseline_survival_ = base
+        Z = frame[self.columns_].to_numpy(dtype=np.float64)
+        coef, self._mean_, _, (times, s0) = fit_cox(
+            Z,
+            t,
+            frame["__e"].to_numpy(dtype=bool),
+            penalizer=float(self.penalizer),
+            l1_ratio=float(self.l1_ratio),
+        )
+        self.coef_ = pd.Series(coef, index=self.columns_, name="coef")
+        self.baseline_survival_ = pd.Series(s0, index=times, name="baseline survival")
         self.max_duration_ = float(t.max())
         return self
 

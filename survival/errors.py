@@ -18,3 +18,8 @@ class ModelFormatError(ValueError):
 class InvalidPredictionError(RuntimeError):
     """A model produced survival curves that are not probabilities non-increasing in
     time: a defect of the model, refused rather than repaired."""
+
+
+class CoxConvergenceError(ValueError):
+    """Newton's method could not find the Cox model's maximum (collinear columns with no
+    penalty, or a column that separates the events perfectly)."""

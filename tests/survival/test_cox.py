@@ -8,8 +8,9 @@ import pytest
 from lifelines import CoxPHFitter, WeibullAFTFitter
 from lifelines.datasets import load_rossi
 
-from survival.boosting import breslow_cumulative_hazard
 from survival.cox import CoxPHSurvival
+from survival.errors import CoxConvergenceError
+from survival.partial_likelihood import breslow_cumulative_hazard
 from survival.weibull import WeibullAFTSurvival
 
 # Published unpenalised Cox estimates for the Rossi recidivism data (lifelines docs,
@@ -70,3 +71,40 @@ def test_breslow_baseline_matches_lifelines(rossi):
     )
     expected = ref.baseline_cumulative_hazard_.iloc[:, 0].reindex(times).to_numpy()
     np.testing.assert_allclose(cumhaz, expected, rtol=1e-8)
+
+
+@pytest.mark.parametrize(("penalizer", "l1_ratio"), [(0.1, 0.0), (0.01, 0.0), (0.05, 0.5)])
+def test_penalised_cox_with_heavy_ties_matches_lifelines(rossi, penalizer, l1_ratio):
+    # months instead of weeks: about 13 distinct times for 114 events, so Efron's
+    # correction for ties carries real weight in the likelihood
+    monthly = rossi.assign(week=np.ceil(rossi["week"] / 4))
+    ours = CoxPHSurvival(penalizer=penalizer, l1_ratio=l1_ratio, clip=None).fit(
+        monthly, duration_col="week", event_col="arrest"
+    )
+    # lifelines run to a tighter tolerance than its default, so both sides reach the
+    # optimum and the comparison is of the objective, not of two stopping rules
+    ref = CoxPHFitter(penalizer=penalizer, l1_ratio=l1_ratio).fit(
+        monthly,
+        duration_col="week",
+        event_col="arrest",
+        fit_options={"precision": 1e-12, "r_precision": 1e-15},
+    )
+    # lifelines standardises the raw columns; ours come from the encoder's scaling
+    enc = ours.encoder_
+    raw = ours.coef_ / pd.Series(enc.scales_, index=enc.numeric_)[ours.coef_.index]
+    np.testing.assert_allclose(raw.to_numpy(), ref.params_[raw.index].to_numpy(), atol=1e-5)
+    X = monthly.drop(columns=["week", "arrest"])
+    times = [2.0, 6.0, 12.0]
+    expected = ref.predict_survival_function(X, times=times).T.to_numpy()
+    np.testing.assert_allclose(ours.predict_survival(X, times).to_numpy(), expected, atol=1e-6)
+
+
+def test_unpenalised_cox_on_collinear_columns_says_why_it_cannot_fit(rossi):
+    twin = rossi.assign(fin_again=rossi["fin"])
+    with pytest.raises(CoxConvergenceError, match="collinear"):
+        CoxPHSurvival(penalizer=0.0, clip=None).fit(twin, duration_col="week", event_col="arrest")
+    # a penalty makes the same columns fit
+    fitted = CoxPHSurvival(penalizer=0.1, clip=None).fit(
+        twin, duration_col="week", event_col="arrest"
+    )
+    assert fitted.coef_["fin"] == pytest.approx(fitted.coef_["fin_again"], rel=1e-6)
