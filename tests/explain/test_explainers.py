@@ -43,16 +43,20 @@ def test_each_family_gets_its_method_and_contributions_add_up_to_the_risk(
     assert explanation.method == method
     assert explanation.feature_names == ("x1", "x2", "noise", "group")
     assert explanation.values.shape == (n, 4)
-    # on the risk scale additivity holds for every family (XGBoost sums in float32)
-    np.testing.assert_allclose(explanation.risk, risk_at(model, rows), atol=1e-6)
     log_out = np.log(-np.log(model.predict_survival(rows, [HORIZON]).to_numpy()[:, 0]))
-    log_sum = explanation.log_base_values + explanation.log_values.sum(axis=1)
-    np.testing.assert_allclose(log_sum, log_out, atol=1e-4)
-    if method == "gradient":  # expected gradients add up in expectation: a small residual
+    if method == "gradient":
+        # expected gradients add up only in expectation; the explainer shares the gap
+        # out among the features, so the sums agree by construction: what can fail is
+        # the size of that gap
         assert np.abs(explanation.residuals).mean() < 0.2 * log_out.std()
         assert np.abs(explanation.residuals).max() > 0
-    else:
-        assert not explanation.residuals.any()
+        return
+    assert not explanation.residuals.any()
+    # exact methods add up on their own, to the model's output computed apart from the
+    # explainer (XGBoost sums in float32), on the log scale and then on the risk scale
+    log_sum = explanation.log_base_values + explanation.log_values.sum(axis=1)
+    np.testing.assert_allclose(log_sum, log_out, atol=1e-4)
+    np.testing.assert_allclose(explanation.risk, risk_at(model, rows), atol=1e-6)
 
 
 @pytest.mark.parametrize("family", ["coxph", "xgb_cox", "weibull_aft", "logistic_hazard"])

@@ -77,7 +77,9 @@ def test_tiers_and_value_at_risk_follow_the_playbook(scored_bank, scores):
         clients["value_at_risk"], clients["risk_3m"] * aum.reindex(clients.index).fillna(0)
     )
     rms = scores[scores["entity_type"] == "rm"]
-    assert rms["value_at_risk"].notna().all() and (rms["value_at_risk"] >= 0).all()
+    # (its exact value is checked against the book by hand below, in
+    # test_rm_value_at_risk_is_the_books_expected_loss_if_the_rm_leaves)
+    assert rms["value_at_risk"].notna().all()
     # an RM can only put at risk what their book holds
     owners = client_owners(scored_bank.data, scored_bank.data.last_month)
     book_aum = aum.groupby(owners.reindex(aum.index).to_numpy()).sum()
