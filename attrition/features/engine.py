@@ -146,15 +146,24 @@ def prepare(
 
 def membership(ctx: PanelContext, pop: PopulationSpec) -> np.ndarray:
     """Bool ``[entities × months]``: started by the month-end, not ended by it, and
-    with the presence panel filled that month."""
-    tab = ctx.table(pop.table)
-    t = ctx.grid.ordinals[None, :]
-    inside = month_ordinals(tab[pop.start_col])[:, None] <= t
-    if pop.end_col in tab.columns:
-        inside &= month_ordinals(tab[pop.end_col])[:, None] > t
-    if pop.presence is not None:
-        inside &= ~np.isnan(ctx.panel(pop.entity, pop.presence))
-    return inside
+    with the presence panel filled that month.
+
+    Built once per context: it selects the rows scored and the peers of every peer
+    feature (:func:`numeric_panel`), which must be the same entities.
+    """
+
+    def make() -> np.ndarray:
+        tab = ctx.table(pop.table)
+        t = ctx.grid.ordinals[None, :]
+        inside = month_ordinals(tab[pop.start_col])[:, None] <= t
+        if pop.end_col in tab.columns:
+            inside &= month_ordinals(tab[pop.end_col])[:, None] > t
+        if pop.presence is not None:
+            inside &= ~np.isnan(ctx.panel(pop.entity, pop.presence))
+        return inside
+
+    key = f"members:{pop.entity}:{pop.table}.{pop.start_col}.{pop.end_col}:{pop.presence}"
+    return ctx.memo(key, make)
 
 
 def group_codes(ctx: PanelContext, pop: PopulationSpec, peers: str) -> np.ndarray:
@@ -196,6 +205,9 @@ def numeric_panel(ctx: PanelContext, pop: PopulationSpec, f: FeatureSpec) -> np.
         kwargs["window"] = f.window
     if prim.needs_groups:
         kwargs["groups"] = group_codes(ctx, pop, str(f.peers))
+        # Peers are the population of each month, not every row with a value: a closed
+        # client's last balance or a leaver's trailing bonus would move the median.
+        kwargs["members"] = membership(ctx, pop)
     return prim.func(x.astype(np.float64, copy=False), **kwargs)
 
 

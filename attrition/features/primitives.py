@@ -205,7 +205,9 @@ def ratio_to(x: np.ndarray, *, den: np.ndarray, window: int = 1) -> np.ndarray:
     return _divide(num, den)
 
 
-def group_median(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def group_median(
+    x: np.ndarray, groups: np.ndarray, members: np.ndarray | None = None
+) -> np.ndarray:
     """Median of each group's non-missing values per month.
 
     Parameters
@@ -213,6 +215,10 @@ def group_median(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     x : numpy.ndarray, shape (n, m)
     groups : numpy.ndarray of int, shape (n,)
         Group code per row, ``-1`` for none.
+    members : numpy.ndarray of bool, shape (n, m), optional
+        Which rows count as peers in each month (``None``: every row). A value can
+        outlive the entity (a closed client's last balance, a leaver's trailing mean
+        bonus), so only the rows in the population that month may set the median.
 
     Returns
     -------
@@ -222,6 +228,8 @@ def group_median(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     n_groups = int(groups.max()) + 1 if len(groups) else 0
     out = np.full(n_groups * m, np.nan)
     valid = ~np.isnan(x) & (groups[:, None] >= 0)
+    if members is not None:
+        valid &= members
     r, c = np.nonzero(valid)
     if len(r) == 0:
         return out.reshape(n_groups, m)
@@ -234,14 +242,17 @@ def group_median(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return out.reshape(n_groups, m)
 
 
-def peer_ratio(x: np.ndarray, *, groups: np.ndarray, window: int = 1) -> np.ndarray:
+def peer_ratio(
+    x: np.ndarray, *, groups: np.ndarray, members: np.ndarray | None = None, window: int = 1
+) -> np.ndarray:
     """Value over its peer group's median in the same month (1 = typical for the group).
 
     ``window > 1`` averages each row over the trailing months first. Peers are the
-    rows sharing a group code (branch, segment); rows without a group get NaN.
+    rows sharing a group code (branch, segment) and, when ``members`` is given, in the
+    population that month (see :func:`group_median`); rows without a group get NaN.
     """
     base = x if window == 1 else rolling_mean(x, window=window)
-    med = group_median(base, groups)
+    med = group_median(base, groups, members)
     if med.shape[0] == 0:
         return np.full_like(base, np.nan)
     peer = med[np.maximum(groups, 0)]
@@ -254,7 +265,8 @@ class Primitive:
     """A registered primitive and the extra inputs it takes.
 
     ``needs_window``: the spec must give ``window``. ``needs_den``: the spec must give
-    ``denominator`` (a second panel). ``needs_groups``: the spec must give ``peers``.
+    ``denominator`` (a second panel). ``needs_groups``: the spec must give ``peers``;
+    the engine then also passes ``members``, the population panel.
     """
 
     func: Callable[..., np.ndarray]

@@ -84,6 +84,17 @@ def test_peer_ratio_divides_by_the_group_median_of_the_same_month():
     np.testing.assert_allclose(p.group_median(np.array([[1.0], [3.0]]), np.array([0, 0])), [[2]])
 
 
+def test_peer_ratio_takes_the_median_over_the_members_of_the_month_only():
+    # row 2 is out of the population in month 0 (closed, its last balance 0 kept):
+    # the median is over rows 0 and 1 there, over all three in month 1
+    x = np.array([[2.0, 2.0], [4.0, 4.0], [0.0, 3.0]])
+    members = np.array([[True, True], [True, True], [False, True]])
+    out = p.peer_ratio(x, groups=np.array([0, 0, 0]), members=members)
+    np.testing.assert_allclose(out[:, 0], [2 / 3, 4 / 3, 0.0])
+    np.testing.assert_allclose(out[:, 1], [2 / 3, 4 / 3, 1.0])
+    np.testing.assert_allclose(p.peer_ratio(x, groups=np.array([0, 0, 0]))[:, 0], [1, 2, 0])
+
+
 def test_compound_and_index_drawdown_of_monthly_returns():
     np.testing.assert_allclose(p.compound(row(0.1, -0.1), window=2)[0, -1], 1.1 * 0.9 - 1)
     np.testing.assert_allclose(p.index_drawdown(row(0.1, -0.2), window=2)[0, -1], -0.2)

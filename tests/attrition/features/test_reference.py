@@ -59,31 +59,7 @@ AS_OF = {
 }
 FEATURES = {"client": CLIENT_FEATURES, "rm": RM_FEATURES}
 
-_PEERS = (
-    "engine departs from the catalogue: its peer median ('{label}') takes every {who} "
-    "with a value that month, not only the {pop} at the as-of, so {extra} count as peers "
-    "and move the median and every ratio of the group"
-)
-ENGINE_DEPARTS: dict[tuple[str, str, str], str] = {
-    ("client", "aum_vs_segment", bank): _PEERS.format(
-        label="AUM relative to the segment median",
-        who="client with a balance row",
-        pop="clients in the population",
-        extra="clients closed by the month-end whose closing month still has a balance "
-        "row (the synthetic bank's last row, AUM 0)",
-    )
-    for bank in AS_OF
-}
-ENGINE_DEPARTS |= {
-    ("rm", "bonus_vs_branch", bank): _PEERS.format(
-        label="Bonus (12 months) vs the branch median",
-        who="RM of the branch",
-        pop="RMs employed",
-        extra="RMs who had already left (for up to 11 months, while their 12-month mean "
-        "bonus is still defined)",
-    )
-    for bank in AS_OF
-}
+ENGINE_DEPARTS: dict[tuple[str, str, str], str] = {}
 ENGINE_DEPARTS[("rm", "book_lost_share_6m", "synthetic")] = (
     "engine departs from the catalogue ('share of clients owned 6 months ago who closed "
     "or lost at least half their AUM'): it leaves out the clients of the book 6 months "
