@@ -48,23 +48,28 @@ def book(ctx: PanelContext) -> dict[str, np.ndarray]:
     book_aum = _by_owner(ctx, owner, owned, np.nan_to_num(aum))
     out = {"book_size": size, "book_aum": np.where(size > 0, book_aum, np.nan)}
 
-    def cohort(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        own_k = shift(owner, k, fill=-1)
-        base = shift(aum, k)
-        sel = (own_k >= 0) & shift(active, k, fill=False) & (base > 0)
-        return own_k, base, sel
-
-    own_k, base, sel = cohort(OUTFLOW_MONTHS)
+    # AUM outflow: the clients of the book 3 months ago with a positive AUM then.
+    own_k = shift(owner, OUTFLOW_MONTHS, fill=-1)
+    base = shift(aum, OUTFLOW_MONTHS)
+    sel = (own_k >= 0) & shift(active, OUTFLOW_MONTHS, fill=False) & (base > 0)
     now = np.nan_to_num(aum)
     lost = np.maximum(base - now, 0.0)
     num = _by_owner(ctx, own_k, sel, lost)
     den = _by_owner(ctx, own_k, sel, base)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["book_outflow_3m"] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    own_k, base, sel = cohort(LOST_MONTHS)
-    gone = sel & (now <= (1.0 - LOST_DROP) * np.nan_to_num(base))
+    # Lost share: the whole book 6 months ago, baseline or not. A client with no AUM
+    # then (opened that month, first balance row later) or an AUM of 0 cannot have
+    # lost half of it, so it counts in the denominator as kept unless it closed;
+    # closing counts as lost whatever the baseline (with one, the 0 AUM that
+    # ``aum_known`` holds from the closing month already meets the halving test).
+    own_k = shift(owner, LOST_MONTHS, fill=-1)
+    base = shift(aum, LOST_MONTHS)
+    book_then = (own_k >= 0) & shift(active, LOST_MONTHS, fill=False)
+    halved = (base > 0) & (now <= (1.0 - LOST_DROP) * np.nan_to_num(base))
+    gone = book_then & (~active | halved)
     n_gone = _by_owner(ctx, own_k, gone, None)
-    n_all = _by_owner(ctx, own_k, sel, None)
+    n_all = _by_owner(ctx, own_k, book_then, None)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["book_lost_share_6m"] = np.where(
             n_all > 0, n_gone / np.where(n_all > 0, n_all, 1), np.nan

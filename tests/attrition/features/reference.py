@@ -454,7 +454,11 @@ class Bank:
         return _div(lost, base)
 
     def book_lost_share_6m(self, r: str, month: int) -> float:
-        """Share of the book 6 months ago that closed or lost half its AUM since."""
+        """Share of the book 6 months ago that closed or lost half its AUM since.
+
+        A client without a positive AUM then (no balance row yet, or 0) has no AUM
+        to halve: it stays in the share, lost only if it closed.
+        """
         owned = self.books(month - 6).get(r, [])
         if not owned:
             return NAN
@@ -462,7 +466,7 @@ class Bank:
         for c in owned:
             before, now = self.aum_known(c, month - 6), self.aum_known(c, month)
             if not self.client_active(c, month) or (
-                not isnan(before) and not isnan(now) and now <= 0.5 * before
+                not isnan(before) and before > 0 and not isnan(now) and now <= 0.5 * before
             ):
                 lost += 1
         return lost / len(owned)

@@ -60,13 +60,6 @@ AS_OF = {
 FEATURES = {"client": CLIENT_FEATURES, "rm": RM_FEATURES}
 
 ENGINE_DEPARTS: dict[tuple[str, str, str], str] = {}
-ENGINE_DEPARTS[("rm", "book_lost_share_6m", "synthetic")] = (
-    "engine departs from the catalogue ('share of clients owned 6 months ago who closed "
-    "or lost at least half their AUM'): it leaves out the clients of the book 6 months "
-    "ago that had no balance row yet (opened that month, first row the next), so they "
-    "are not in the denominator and, if they close, not counted as lost "
-    "(test_a_closed_client_without_a_baseline_aum_counts_as_lost)"
-)
 ENGINE_DEPARTS[("client", "months_since_reassignment", "random")] = (
     "engine bug: ownership is only read from the first balance month on, so a "
     "reassignment dated before it (assignments reach further back) is not seen and the "
@@ -188,11 +181,6 @@ def test_every_feature_group_is_covered_by_the_reference() -> None:
         assert covered == groups, (entity, groups - covered)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=ENGINE_DEPARTS[("rm", "book_lost_share_6m", "synthetic")],
-)
 def test_a_closed_client_without_a_baseline_aum_counts_as_lost(banks: dict[str, BankData]) -> None:
     """A client in the book 6 months ago with no balance row yet, closed since, is lost."""
     data = banks["synthetic"]

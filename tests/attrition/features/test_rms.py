@@ -62,6 +62,30 @@ def test_book_size_workload_and_lost_share(make_bank, balance_rows):
     assert X.loc["R2", "book_lost_share_6m"] == 0
 
 
+def test_lost_share_counts_the_book_clients_without_a_baseline_aum(make_bank, balance_rows):
+    # All four are R1's book at the 2024-01 month-end; C2 and C3 opened that month and
+    # have no balance row until 2024-02 (no AUM baseline). C3 closed in 2024-05: lost.
+    # C2 is still open: it cannot have halved an AUM it had not shown, so it counts as
+    # kept. C4 had 0 AUM then (nothing to halve) and is still open: kept as well.
+    late = {"open_date": "2024-01-20"}
+    clients = [
+        client("C1", "R1"),
+        client("C2", "R1") | late,
+        client("C3", "R1") | late | {"closed_date": "2024-05-10"},
+        client("C4", "R1"),
+    ]
+    balances = (
+        balance_rows("C1", "2024-01", [100] * 7)
+        + balance_rows("C2", "2024-02", [100] * 6)
+        + balance_rows("C3", "2024-02", [100, 100, 100, 0])
+        + balance_rows("C4", "2024-01", [0] * 7)
+    )
+    bank = make_bank(rms=[rm("R1")], clients=clients, monthly_balances=balances)
+    X = build_features(bank, "rm", "2024-07")
+    assert X.loc["R1", "book_size"] == 3
+    assert X.loc["R1", "book_lost_share_6m"] == pytest.approx(1 / 4)
+
+
 def test_peer_exits_count_voluntary_exits_of_branch_colleagues_only(make_bank, balance_rows):
     rms = [
         rm("R1", exit_date="2024-02-10", exit_type="voluntary"),
