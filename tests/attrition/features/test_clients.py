@@ -213,6 +213,30 @@ def test_ownership_comes_from_assignments_and_falls_back_to_clients_rm_id(make_b
     assert "months_since_reassignment" not in X.columns
 
 
+def test_reassignments_before_and_at_the_first_balance_month_are_seen(make_bank, balance_rows):
+    # Balances (the grid) start in 2024-01. C1 changed RM in 2022-12, before the grid;
+    # C2 in 2024-01, the grid's first month (the month-end before it is off the grid).
+    assignments = [
+        {"client_id": "C1", "rm_id": "R1", "start_date": "2020-01-01", "end_date": "2022-12-15"},
+        {"client_id": "C1", "rm_id": "R2", "start_date": "2022-12-15"},
+        {"client_id": "C2", "rm_id": "R1", "start_date": "2023-06-01", "end_date": "2024-01-05"},
+        {"client_id": "C2", "rm_id": "R2", "start_date": "2024-01-05"},
+        {"client_id": "C3", "rm_id": "R1", "start_date": "2021-03-01"},
+    ]
+    balances = [r for c in ("C1", "C2", "C3") for r in balance_rows(c, "2024-01", [1e5] * 3)]
+    clients = [client("C1"), client("C2"), client("C3")]
+    bank = make_bank(rms=RMS, clients=clients, monthly_balances=balances, assignments=assignments)
+    X = build_features(bank, "client", "2024-03")
+    assert X.loc["C1", "months_since_reassignment"] == 15
+    assert X.loc["C2", "months_since_reassignment"] == 2
+    assert np.isnan(X.loc["C3", "months_since_reassignment"])
+    # C2's change counts in its first month although the month-end before is off the grid
+    assert X["reassignments_12m"].to_dict() == {"C1": 0, "C2": 1, "C3": 0}
+    first = build_features(bank, "client", "2024-01")
+    assert first.loc["C2", "months_since_reassignment"] == 0
+    assert first.loc["C1", "months_since_reassignment"] == 13
+
+
 def test_rm_departed_flags_a_recent_previous_owner_exit_and_a_gone_current_rm(
     make_bank, balance_rows
 ):

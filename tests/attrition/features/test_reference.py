@@ -60,13 +60,6 @@ AS_OF = {
 FEATURES = {"client": CLIENT_FEATURES, "rm": RM_FEATURES}
 
 ENGINE_DEPARTS: dict[tuple[str, str, str], str] = {}
-ENGINE_DEPARTS[("client", "months_since_reassignment", "random")] = (
-    "engine bug: ownership is only read from the first balance month on, so a "
-    "reassignment dated before it (assignments reach further back) is not seen and the "
-    "value is NaN ('never changed RM') instead of the months since that change; "
-    "transactions and contacts before that month are read (months_since_payroll, "
-    "days_since_contact)"
-)
 
 
 def _rm_risk(data: BankData) -> pd.Series:
