@@ -23,11 +23,14 @@ N = 3000
 SEED = 11
 
 
-def _digest(frames: dict[str, pd.DataFrame]) -> str:
-    """One hash over every frame's name, columns, dtypes, index and values."""
+def _digest(frames: dict[str, pd.DataFrame], *, decimals: int | None = None) -> str:
+    """One hash over every frame's name, columns, dtypes, index and values (floats
+    rounded to ``decimals`` when given)."""
     d = hashlib.sha256()
     for name in sorted(frames):
         f = frames[name]
+        if decimals is not None:
+            f = f.round(decimals)
         d.update(name.encode())
         d.update(",".join(f"{c}:{t}" for c, t in f.dtypes.items()).encode())
         d.update(pd.util.hash_pandas_object(f, index=True).to_numpy().tobytes())
@@ -53,13 +56,17 @@ def test_default_bank_is_bit_identical_to_the_bank_before_the_knobs():
     A change here means every seed now gives another bank (benchmarks and tests built
     on generated banks shift). If it is meant, recompute and say so in the commit; a
     pandas upgrade that changes ``hash_pandas_object`` also lands here.
+
+    The true hazards are hashed at 12 decimals: numpy's ``exp`` may differ in the last
+    bit between processors (its vectorised paths depend on the CPU), and did between
+    two machines this project ran on, while every drawn row stayed identical.
     """
     bank = generate_bank(config=GeneratorConfig(n_clients=1500, seed=11))
     assert _digest(bank.data.tables) == (
         "7b4a8263b42b0f0c87ea21d41d60d67d10ce808e643aa076aa43352bc4e31412"
     )
-    assert _digest(bank.truth) == (
-        "237dac94f9a10c79993d9fa8092300aadb1033aacb51d784e2e7d22e21243b25"
+    assert _digest(bank.truth, decimals=12) == (
+        "48a2ba3d00421af54f4afbc99e932d881f6e9b6ecfb6f334adadfdf9e5e143fa"
     )
 
 
