@@ -15,7 +15,7 @@ from attrition.features.context import PanelContext
 from attrition.features.grid import NEVER, month_ordinals
 from attrition.features.ownership import active_clients, owner_codes
 from attrition.features.panels import scatter_sum, shift
-from attrition.features.registry import register
+from attrition.features.registry import register, register_sums
 
 OUTFLOW_MONTHS = 3
 LOST_MONTHS = 6
@@ -28,36 +28,51 @@ def _by_owner(ctx: PanelContext, owner: np.ndarray, sel: np.ndarray, w: np.ndarr
     return scatter_sum(owner[rows, cols], cols, weights, ctx.shape("rm"))
 
 
-@register(
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _book_panels(s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Book panels from the per-RM totals of :func:`book`."""
+    return {
+        "book_size": s["size"],
+        "book_aum": np.where(s["size"] > 0, s["aum"], np.nan),
+        "book_outflow_3m": _ratio(s["outflow"], s["outflow_base"]),
+        "book_lost_share_6m": _ratio(s["lost"], s["lost_base"]),
+    }
+
+
+@register_sums(
     "rm",
     "book_size",
     "book_aum",
     "book_outflow_3m",
     "book_lost_share_6m",
     tables=("clients", "rms", "monthly_balances"),
+    finish=_book_panels,
 )
 def book(ctx: PanelContext) -> dict[str, np.ndarray]:
     """Book size and AUM; the share of the book's AUM lost over 3 months (per client
     drops, gains not netted); the share of clients owned 6 months ago who closed or
-    lost at least half their AUM since."""
+    lost at least half their AUM since. Returned as per-RM sums over the clients of
+    ``ctx`` (see :func:`~attrition.features.registry.register_sums`)."""
     owner = owner_codes(ctx)
     active = active_clients(ctx)
     aum = ctx.panel("client", "aum_known")
     owned = (owner >= 0) & active
-    size = _by_owner(ctx, owner, owned, None)
-    book_aum = _by_owner(ctx, owner, owned, np.nan_to_num(aum))
-    out = {"book_size": size, "book_aum": np.where(size > 0, book_aum, np.nan)}
+    out = {
+        "size": _by_owner(ctx, owner, owned, None),
+        "aum": _by_owner(ctx, owner, owned, np.nan_to_num(aum)),
+    }
 
     # AUM outflow: the clients of the book 3 months ago with a positive AUM then.
     own_k = shift(owner, OUTFLOW_MONTHS, fill=-1)
     base = shift(aum, OUTFLOW_MONTHS)
     sel = (own_k >= 0) & shift(active, OUTFLOW_MONTHS, fill=False) & (base > 0)
     now = np.nan_to_num(aum)
-    lost = np.maximum(base - now, 0.0)
-    num = _by_owner(ctx, own_k, sel, lost)
-    den = _by_owner(ctx, own_k, sel, base)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["book_outflow_3m"] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+    out["outflow"] = _by_owner(ctx, own_k, sel, np.maximum(base - now, 0.0))
+    out["outflow_base"] = _by_owner(ctx, own_k, sel, base)
     # Lost share: the whole book 6 months ago, baseline or not. A client with no AUM
     # then (opened that month, first balance row later) or an AUM of 0 cannot have
     # lost half of it, so it counts in the denominator as kept unless it closed;
@@ -67,13 +82,8 @@ def book(ctx: PanelContext) -> dict[str, np.ndarray]:
     base = shift(aum, LOST_MONTHS)
     book_then = (own_k >= 0) & shift(active, LOST_MONTHS, fill=False)
     halved = (base > 0) & (now <= (1.0 - LOST_DROP) * np.nan_to_num(base))
-    gone = book_then & (~active | halved)
-    n_gone = _by_owner(ctx, own_k, gone, None)
-    n_all = _by_owner(ctx, own_k, book_then, None)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["book_lost_share_6m"] = np.where(
-            n_all > 0, n_gone / np.where(n_all > 0, n_all, 1), np.nan
-        )
+    out["lost"] = _by_owner(ctx, own_k, book_then & (~active | halved), None)
+    out["lost_base"] = _by_owner(ctx, own_k, book_then, None)
     return out
 
 

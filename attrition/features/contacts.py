@@ -7,7 +7,7 @@ import numpy as np
 from attrition.features.context import PanelContext
 from attrition.features.grid import day_ordinals, month_ordinals
 from attrition.features.panels import scatter_max, scatter_sum
-from attrition.features.registry import register
+from attrition.features.registry import register, register_sums
 
 
 @register("client", "contacts", "days_since_contact", tables=("interactions",))
@@ -27,9 +27,9 @@ def client_contacts(ctx: PanelContext) -> dict[str, np.ndarray]:
     }
 
 
-@register("rm", "rm_contacts", tables=("interactions",))
+@register_sums("rm", "rm_contacts", tables=("interactions",), finish=lambda sums: sums)
 def rm_contacts(ctx: PanelContext) -> dict[str, np.ndarray]:
-    """Contacts each RM made per month."""
+    """Contacts each RM made per month (a count: partitions' counts add up)."""
     it = ctx.table("interactions")
     rows = ctx.codes("rm", it["rm_id"])
     cols = ctx.grid.col(month_ordinals(it["date"]))

@@ -9,7 +9,8 @@ look exactly like "still employed / still open / still held".
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,20 +72,45 @@ def point_in_time(df: pd.DataFrame, table: str, grid: MonthGrid) -> pd.DataFrame
     return df
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What a partition of clients takes from the whole run, so that it computes what
+    the whole bank would.
+
+    Attributes
+    ----------
+    levels : mapping
+        ``"table.column"`` → the sorted values of a category or peer-group column over
+        the whole bank (codes and categories are then the same in every partition).
+    panels : mapping
+        ``(entity, name)`` → a panel summed over every partition (an RM's book).
+    medians : mapping
+        Feature name → ``[groups × months]`` peer medians over every partition.
+    """
+
+    levels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    panels: Mapping[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    medians: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
 class PanelContext:
     """Tables cut at the grid's end, entity indexes, and the panels built so far.
 
     Parameters
     ----------
     data : BankData
-        The typed tables.
+        The typed tables (the whole bank, or one partition of its clients with every
+        RM).
     grid : MonthGrid
         The months every panel covers; its last month is the latest as-of.
+    shared : Shared, optional
+        What a partition takes from the whole run (see :class:`Shared`).
     """
 
-    def __init__(self, data: BankData, grid: MonthGrid) -> None:
+    def __init__(self, data: BankData, grid: MonthGrid, shared: Shared | None = None) -> None:
         self.data = data
         self.grid = grid
+        self.shared = shared or Shared()
         self._views: dict[str, pd.DataFrame] = {}
         self._panels: dict[tuple[str, str], np.ndarray] = {}
         self._built: set[int] = set()
@@ -119,8 +145,19 @@ class PanelContext:
             self._memo[key] = make()
         return self._memo[key]
 
+    def levels(self, table: str, column: str) -> tuple[str, ...]:
+        """Sorted values of a category or peer-group column: the run's when shared, else
+        those of this context's point-in-time table."""
+        key = f"{table}.{column}"
+        if key in self.shared.levels:
+            return self.shared.levels[key]
+        values = self.table(table)[column].astype("string").dropna().unique()
+        return tuple(sorted(values))
+
     def available(self, entity: str, name: str) -> bool:
         """Whether panel ``name`` can be built (its tables are present)."""
+        if (entity, name) in self.shared.panels:
+            return True
         src = SOURCES.get((entity, name))
         return src is not None and all(self.has(t) for t in src.tables)
 
@@ -133,6 +170,8 @@ class PanelContext:
             The source's tables or optional columns are absent.
         """
         key = (entity, name)
+        if key in self.shared.panels:
+            return self.shared.panels[key]
         if key not in self._panels:
             src = SOURCES.get(key)
             if src is None:

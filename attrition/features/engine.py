@@ -167,12 +167,14 @@ def membership(ctx: PanelContext, pop: PopulationSpec) -> np.ndarray:
 
 
 def group_codes(ctx: PanelContext, pop: PopulationSpec, peers: str) -> np.ndarray:
-    """Peer-group code of each entity (-1 where the grouping column is empty)."""
+    """Peer-group code of each entity: its position in the column's sorted levels
+    (the run's, so every partition codes alike; -1 where the column is empty)."""
     col = pop.peer_column(peers)
 
     def make() -> np.ndarray:
-        codes, _ = pd.factorize(ctx.table(pop.table)[col], use_na_sentinel=True)
-        return codes.astype(np.int64)
+        values = ctx.table(pop.table)[col].astype("string")
+        levels = pd.Index(ctx.levels(pop.table, col), dtype="string")
+        return levels.get_indexer(values).astype(np.int64)
 
     return ctx.memo(f"groups:{pop.table}.{col}", make)
 
@@ -208,18 +210,21 @@ def numeric_panel(ctx: PanelContext, pop: PopulationSpec, f: FeatureSpec) -> np.
         # Peers are the population of each month, not every row with a value: a closed
         # client's last balance or a leaver's trailing bonus would move the median.
         kwargs["members"] = membership(ctx, pop)
+        # Over partitions of clients the peers are in every partition: the run's median
+        kwargs["medians"] = ctx.shared.medians.get(f.name)
     return prim.func(x.astype(np.float64, copy=False), **kwargs)
 
 
 def category_values(
     ctx: PanelContext, pop: PopulationSpec, f: FeatureSpec
 ) -> pd.Categorical | None:
-    """The entity-table column of a category feature, categories sorted (None if absent)."""
+    """The entity-table column of a category feature, categories sorted (the run's
+    levels, so that every partition has the same categories; None if absent)."""
     tab = ctx.table(pop.table)
     if f.source not in tab.columns:
         return None
     values = tab[f.source].astype("string")
-    cats = sorted(values.dropna().unique())
+    cats = list(ctx.levels(pop.table, f.source))
     return pd.Categorical(values.to_numpy(dtype=object, na_value=None), categories=cats)
 
 

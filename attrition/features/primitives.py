@@ -205,6 +205,40 @@ def ratio_to(x: np.ndarray, *, den: np.ndarray, window: int = 1) -> np.ndarray:
     return _divide(num, den)
 
 
+def peer_base(x: np.ndarray, window: int = 1) -> np.ndarray:
+    """What a peer ratio compares: the value, or its mean over the trailing months."""
+    return x if window == 1 else rolling_mean(x, window=window)
+
+
+def group_values(
+    x: np.ndarray, groups: np.ndarray, members: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The values that set each group's median: ``(key, value)`` with
+    ``key = group * months + month``, one per non-missing cell of a row with a group
+    (and, when ``members`` is given, in the population that month).
+
+    Values from any split of the rows, concatenated, give the same medians
+    (:func:`median_by_key`): this is how partitions of clients share one median.
+    """
+    m = x.shape[1]
+    valid = ~np.isnan(x) & (groups[:, None] >= 0)
+    if members is not None:
+        valid &= members
+    r, c = np.nonzero(valid)
+    return groups[r] * m + c, x[r, c]
+
+
+def median_by_key(key: np.ndarray, v: np.ndarray, n_groups: int, m: int) -> np.ndarray:
+    """``[n_groups × m]`` medians of :func:`group_values` output (NaN for no values)."""
+    out = np.full(n_groups * m, np.nan)
+    if len(key):
+        order = np.lexsort((v, key))
+        key, v = key[order], v[order]
+        uniq, start, counts = np.unique(key, return_index=True, return_counts=True)
+        out[uniq] = (v[start + (counts - 1) // 2] + v[start + counts // 2]) / 2.0
+    return out.reshape(n_groups, m)
+
+
 def group_median(
     x: np.ndarray, groups: np.ndarray, members: np.ndarray | None = None
 ) -> np.ndarray:
@@ -224,35 +258,28 @@ def group_median(
     -------
     numpy.ndarray, shape (n_groups, m)
     """
-    m = x.shape[1]
     n_groups = int(groups.max()) + 1 if len(groups) else 0
-    out = np.full(n_groups * m, np.nan)
-    valid = ~np.isnan(x) & (groups[:, None] >= 0)
-    if members is not None:
-        valid &= members
-    r, c = np.nonzero(valid)
-    if len(r) == 0:
-        return out.reshape(n_groups, m)
-    key = groups[r] * m + c
-    v = x[r, c]
-    order = np.lexsort((v, key))
-    key, v = key[order], v[order]
-    uniq, start, counts = np.unique(key, return_index=True, return_counts=True)
-    out[uniq] = (v[start + (counts - 1) // 2] + v[start + counts // 2]) / 2.0
-    return out.reshape(n_groups, m)
+    return median_by_key(*group_values(x, groups, members), n_groups, x.shape[1])
 
 
 def peer_ratio(
-    x: np.ndarray, *, groups: np.ndarray, members: np.ndarray | None = None, window: int = 1
+    x: np.ndarray,
+    *,
+    groups: np.ndarray,
+    members: np.ndarray | None = None,
+    window: int = 1,
+    medians: np.ndarray | None = None,
 ) -> np.ndarray:
     """Value over its peer group's median in the same month (1 = typical for the group).
 
     ``window > 1`` averages each row over the trailing months first. Peers are the
     rows sharing a group code (branch, segment) and, when ``members`` is given, in the
     population that month (see :func:`group_median`); rows without a group get NaN.
+    ``medians`` (``[groups × months]``) replaces the peers' median when the peers are
+    not all in ``x`` (partitions of clients; see :func:`group_values`).
     """
-    base = x if window == 1 else rolling_mean(x, window=window)
-    med = group_median(base, groups, members)
+    base = peer_base(x, window)
+    med = group_median(base, groups, members) if medians is None else medians
     if med.shape[0] == 0:
         return np.full_like(base, np.nan)
     peer = med[np.maximum(groups, 0)]
