@@ -7,14 +7,25 @@ from collections.abc import Sequence
 import pandas as pd
 
 from attrition.contracts import BankData
+from attrition.errors import ConfigError
+from attrition.features.context import Shared
 from attrition.features.engine import (
     AsOf,
+    Prepared,
     category_values,
     hook_values,
     hooks_mapping,
     make_index,
     numeric_panel,
-    prepare,
+)
+from attrition.features.partitions import (
+    partials,
+    plan_run,
+    prepared,
+    reduce_partials,
+    rm_view,
+    split_bank,
+    table_order,
 )
 from attrition.features.specs import PopulationSpec
 
@@ -26,6 +37,7 @@ def build_features(
     *,
     spec: PopulationSpec | None = None,
     rm_risk: pd.Series | None = None,
+    partitions: int = 1,
 ) -> pd.DataFrame:
     """Point-in-time features of every client or RM in the population at ``as_of``.
 
@@ -50,6 +62,10 @@ def build_features(
     rm_risk : pandas.Series, optional
         Flight-risk score per RM id (or per ``(rm_id, as_of)``). For clients it adds
         ``rm_flight_risk``, the score of the RM owning the client at the as-of.
+    partitions : int, default 1
+        Compute over this many partitions of clients, one after another (see
+        :mod:`attrition.features.partitions`): the same result, with no step holding
+        every client's panels at once.
 
     Returns
     -------
@@ -72,7 +88,24 @@ def build_features(
     >>> X = build_features(data, "client", "2024-06")           # doctest: +SKIP
     >>> X = build_features(data, "rm", ["2024-03", "2024-06"])  # doctest: +SKIP
     """
-    prep, stacked = prepare(data, entity, as_of, spec)
+    if not isinstance(partitions, int) or partitions < 1:
+        raise ConfigError(f"partitions must be a whole number >= 1, got {partitions!r}")
+    run = plan_run(data, entity, as_of, spec)
+    if partitions == 1:
+        return assemble(prepared(data, run, Shared(levels=run.levels)), run.stacked, rm_risk)
+    shared = reduce_partials((partials(p, run) for p in split_bank(data, partitions)), run)
+    if run.entity == "rm":
+        return assemble(prepared(rm_view(data), run, shared), run.stacked, rm_risk)
+    frames = [
+        assemble(prepared(p, run, shared), run.stacked, rm_risk)
+        for p in split_bank(data, partitions)
+    ]
+    out = pd.concat(frames)
+    return out.iloc[table_order(data, run, out.index)]
+
+
+def assemble(prep: Prepared, stacked: bool, rm_risk: pd.Series | None) -> pd.DataFrame:
+    """The feature rows of one computation (the whole bank, or one partition)."""
     counts, rows, colidx = prep.cells()
     hooks = hooks_mapping(rm_risk)
     columns: dict[str, object] = {}

@@ -21,17 +21,24 @@ def banks(random_bank):
 
 @pytest.mark.parametrize("entity", ["client", "rm"])
 @settings(max_examples=12, deadline=None)
-@given(seed=st.sampled_from(SEEDS), month=st.integers(3, N_MONTHS - 2), salt=st.integers(0, 10**6))
+@given(
+    seed=st.sampled_from(SEEDS),
+    month=st.integers(3, N_MONTHS - 2),
+    salt=st.integers(0, 10**6),
+    partitions=st.sampled_from([1, 3]),
+)
 def test_features_ignore_every_change_after_the_as_of(
-    banks, perturb_after, entity, seed, month, salt
+    banks, perturb_after, entity, seed, month, salt, partitions
 ):
+    # the changed bank is also built over partitions of clients: what a partition holds
+    # after the as-of (new clients hash into it) must not reach the features either
     as_of = START + month
     data = banks[seed]
     changed = perturb_after(data, as_of, salt)
     risk = pd.Series(np.linspace(0, 1, 5), index=[f"R{i}" for i in range(5)])
     before = build_features(data, entity, as_of, rm_risk=risk)
-    after = build_features(changed, entity, as_of, rm_risk=risk)
-    pd.testing.assert_frame_equal(before, after)
+    after = build_features(changed, entity, as_of, rm_risk=risk, partitions=partitions)
+    pd.testing.assert_frame_equal(before, after, rtol=1e-9, atol=1e-9)
     seq_before = build_sequences(data, entity, as_of, months=4)
     seq_after = build_sequences(changed, entity, as_of, months=4)
     np.testing.assert_array_equal(seq_before.values, seq_after.values)

@@ -10,6 +10,9 @@ floats to 1e-9 (relative and absolute, NaN equal to NaN), the same categories.
   holding every table, with history before its first balance month, gaps in the
   balances, closings and exits mid-month and reassignments.
 
+Each engine is compared: the whole-bank pandas engine and the partitioned one (clients
+hashed into ``PARTITIONS`` partitions, cross-entity features summed and joined back).
+
 Cases where the engine departs from the catalogue are kept and marked
 ``xfail(strict=True)`` with the reason (see ``ENGINE_DEPARTS``), so a fix shows up
 as an unexpected pass.
@@ -58,6 +61,8 @@ AS_OF = {
     "random": ("2023-01", "2023-06"),  # balances from 2022-01, 18 months
 }
 FEATURES = {"client": CLIENT_FEATURES, "rm": RM_FEATURES}
+PARTITIONS = 4
+ENGINES = {"pandas": 1, "partitioned": PARTITIONS}  # engine -> partitions of clients
 
 ENGINE_DEPARTS: dict[tuple[str, str, str], str] = {}
 
@@ -79,42 +84,52 @@ def banks(random_bank: Callable[..., BankData]) -> dict[str, BankData]:
 @pytest.fixture(scope="module")
 def built(
     banks: dict[str, BankData],
-) -> dict[tuple[str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]]:
-    """(bank, entity) -> [(as_of, engine frame, reference frame)] for every as-of."""
-    out: dict[tuple[str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]] = {}
+) -> dict[tuple[str, str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]]:
+    """(bank, entity, engine) -> [(as_of, engine frame, reference frame)] per as-of."""
+    out: dict[tuple[str, str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]] = {}
     for name, data in banks.items():
         reference_bank = Bank(data)
         risk = _rm_risk(data)
         for entity, names in FEATURES.items():
-            out[(name, entity)] = [
-                (
-                    as_of,
-                    build_features(
-                        data, entity, as_of, rm_risk=risk if entity == "client" else None
-                    ),
-                    reference_features(reference_bank, entity, as_of, names, rm_risk=risk),
-                )
+            hook = risk if entity == "client" else None
+            reference = {
+                as_of: reference_features(reference_bank, entity, as_of, names, rm_risk=risk)
                 for as_of in AS_OF[name]
-            ]
+            }
+            for engine, n in ENGINES.items():
+                out[(name, entity, engine)] = [
+                    (
+                        as_of,
+                        build_features(data, entity, as_of, rm_risk=hook, partitions=n),
+                        reference[as_of],
+                    )
+                    for as_of in AS_OF[name]
+                ]
     return out
 
 
 def _cases() -> list[Any]:
     cases = []
-    for bank in AS_OF:
-        for entity, names in FEATURES.items():
-            for feature in names:
-                reason = ENGINE_DEPARTS.get((entity, feature, bank))
-                marks = (
-                    [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)]
-                    if reason
-                    else []
-                )
-                cases.append(
-                    pytest.param(
-                        bank, entity, feature, id=f"{entity}-{feature}-{bank}", marks=marks
+    for engine in ENGINES:
+        for bank in AS_OF:
+            for entity, names in FEATURES.items():
+                for feature in names:
+                    reason = ENGINE_DEPARTS.get((entity, feature, bank))
+                    marks = (
+                        [pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)]
+                        if reason
+                        else []
                     )
-                )
+                    cases.append(
+                        pytest.param(
+                            engine,
+                            bank,
+                            entity,
+                            feature,
+                            id=f"{engine}-{entity}-{feature}-{bank}",
+                            marks=marks,
+                        )
+                    )
     return cases
 
 
@@ -128,14 +143,16 @@ def _mismatches(engine: pd.Series, reference: pd.Series, categorical: bool) -> p
     return engine.index[~np.isclose(e, r, rtol=1e-9, atol=1e-9, equal_nan=True)]
 
 
+@pytest.mark.parametrize("engine_name", list(ENGINES))
 @pytest.mark.parametrize("bank", list(AS_OF))
 @pytest.mark.parametrize("entity", list(FEATURES))
 def test_the_population_is_the_same(
-    built: dict[tuple[str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]],
+    built: dict[tuple[str, str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]],
+    engine_name: str,
     bank: str,
     entity: str,
 ) -> None:
-    for as_of, engine, reference in built[(bank, entity)]:
+    for as_of, engine, reference in built[(bank, entity, engine_name)]:
         assert engine.index.is_unique, as_of
         only_engine = sorted(set(engine.index) - set(reference.index))
         only_reference = sorted(set(reference.index) - set(engine.index))
@@ -143,16 +160,17 @@ def test_the_population_is_the_same(
         assert len(engine) > 0, as_of
 
 
-@pytest.mark.parametrize(("bank", "entity", "feature"), _cases())
+@pytest.mark.parametrize(("engine_name", "bank", "entity", "feature"), _cases())
 def test_the_engine_equals_the_reference(
-    built: dict[tuple[str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]],
+    built: dict[tuple[str, str, str], list[tuple[str, pd.DataFrame, pd.DataFrame]]],
+    engine_name: str,
     bank: str,
     entity: str,
     feature: str,
 ) -> None:
     categorical = default_spec(entity).feature(feature).kind == "category"
     problems = []
-    for as_of, engine, reference in built[(bank, entity)]:
+    for as_of, engine, reference in built[(bank, entity, engine_name)]:
         assert feature in engine.columns, f"the engine left out {feature} at {as_of}"
         ids = reference.index.intersection(engine.index)
         e, r = engine.loc[ids, feature], reference.loc[ids, feature]

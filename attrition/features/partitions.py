@@ -1,0 +1,210 @@
+"""Partitions of clients: one feature computation split so that no step holds the bank.
+
+Clients are hashed by id into partitions; a partition holds every row of its clients
+(the client-keyed tables) and every RM (the RM tables are small). The run is fixed
+first and never derived from what a partition happens to hold: the month grid, the
+as-of months, and the levels of every category and peer-group column (:class:`Run`).
+Then two passes over the partitions:
+
+1. :func:`partials`: per partition, the partial aggregates of the cross-entity
+   features: per-RM sums of the RM panels made from clients (a book, the contacts an
+   RM made; see :func:`~attrition.features.registry.register_sums`) and the
+   ``(group, month, value)`` pairs that set each clients' peer median;
+2. :func:`reduce_partials` adds the sums and takes the medians once, into a
+   :class:`~attrition.features.context.Shared`, which every partition's features
+   then read (:func:`partition_features`): an RM's book reaches its clients, a
+   segment's median reaches every client of the segment.
+
+RM features need no partition of their own: the RMs' context holds every RM, with the
+summed panels given. The pandas engine (:func:`attrition.features.build_features` with
+``partitions > 1``) runs these functions one partition after another; the Spark
+engine runs the same functions on executors. Results equal the whole-bank computation
+exactly (``tests/attrition/features/test_partitions.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from attrition.contracts import BankData
+from attrition.features.context import PanelContext, Shared, point_in_time
+from attrition.features.engine import (
+    AsOf,
+    Prepared,
+    check_as_of,
+    check_sources,
+    grid_for,
+    group_codes,
+    membership,
+    parse_as_of,
+    resolve_spec,
+)
+from attrition.features.grid import MonthGrid
+from attrition.features.primitives import PRIMITIVES, group_values, median_by_key, peer_base
+from attrition.features.registry import MissingSourceError, SourceDef, summed_sources
+from attrition.features.specs import FeatureSpec, PopulationSpec
+
+# Tables whose rows belong to one client: a partition holds its clients' rows of each.
+CLIENT_KEYED: tuple[str, ...] = (
+    "clients",
+    "monthly_balances",
+    "transactions",
+    "holdings",
+    "interactions",
+    "assignments",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every partition computes against: the population, as-of months, the month
+    grid and the levels of category and peer-group columns over the whole bank."""
+
+    spec: PopulationSpec
+    periods: list[pd.Period]
+    stacked: bool
+    grid: MonthGrid
+    levels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def entity(self) -> str:
+        return self.spec.entity
+
+
+def plan_run(
+    data: BankData, entity: str, as_of: AsOf | Sequence[AsOf], spec: PopulationSpec | None
+) -> Run:
+    """Validate the arguments and fix the run (see :class:`Run`) from the whole bank."""
+    pop = resolve_spec(entity, spec)
+    check_sources(pop)
+    periods, stacked = parse_as_of(as_of)
+    check_as_of(data, periods, pop.entity)
+    grid = grid_for(data, max(periods))
+    table = point_in_time(data[pop.table], pop.table, grid)
+    columns = {f.source for f in pop.features if f.kind == "category"}
+    columns |= {pop.peer_column(str(f.peers)) for f in pop.features if f.peers is not None}
+    levels = {
+        f"{pop.table}.{c}": tuple(sorted(table[c].astype("string").dropna().unique()))
+        for c in sorted(columns)
+        if c in table.columns
+    }
+    return Run(pop, periods, stacked, grid, levels)
+
+
+def partition_of(ids: pd.Series | np.ndarray, n: int) -> np.ndarray:
+    """The partition (``0 … n-1``) of each client id: a keyed hash of the id's text,
+    the same in every run and process."""
+    text = np.asarray(pd.Series(ids, dtype="string").fillna(""), dtype=object)
+    return (pd.util.hash_array(text, categorize=False) % np.uint64(n)).astype(np.int64)
+
+
+def split_bank(data: BankData, n: int) -> Iterator[BankData]:
+    """The bank's ``n`` partitions, one at a time (each a copy of its clients' rows)."""
+    codes = {t: partition_of(data[t]["client_id"], n) for t in CLIENT_KEYED if t in data}
+    for p in range(n):
+        tables = dict(data.tables)
+        for t, c in codes.items():
+            tables[t] = data[t].loc[c == p]
+        yield BankData(tables=tables, source=data.source)
+
+
+def rm_view(data: BankData) -> BankData:
+    """The bank without its clients' rows (every RM table whole): the RMs' context of a
+    partitioned run, where whatever comes from clients is given as summed panels."""
+    tables = {t: (df.iloc[:0] if t in CLIENT_KEYED else df) for t, df in data.tables.items()}
+    return BankData(tables=tables, source=data.source)
+
+
+@dataclass
+class Partials:
+    """One partition's partial aggregates (see the module doc)."""
+
+    sums: dict[tuple[str, ...], dict[str, np.ndarray]] = field(default_factory=dict)
+    peers: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+
+def _peer_features(run: Run) -> list[FeatureSpec]:
+    """The run's client features compared with a peer median (RMs are never split)."""
+    if run.entity != "client":
+        return []
+    return [
+        f for f in run.spec.features if f.kind == "numeric" and PRIMITIVES[f.primitive].needs_groups
+    ]
+
+
+def _summed(ctx: PanelContext) -> list[SourceDef]:
+    return [s for s in summed_sources("rm") if all(ctx.has(t) for t in s.tables)]
+
+
+def partials(part: BankData, run: Run) -> Partials:
+    """Pass 1 over one partition: per-RM sums and peer-median values."""
+    ctx = PanelContext(part, run.grid, Shared(levels=run.levels))
+    out = Partials()
+    for src in _summed(ctx):
+        assert src.sums is not None
+        try:
+            out.sums[src.outputs] = src.sums(ctx)
+        except MissingSourceError:
+            continue  # an optional column is absent: its panels are skipped everywhere
+    for f in _peer_features(run):
+        try:
+            x = ctx.panel(run.entity, f.source)
+        except MissingSourceError:
+            continue
+        base = peer_base(x.astype(np.float64, copy=False), f.window or 1)
+        groups = group_codes(ctx, run.spec, str(f.peers))
+        out.peers[f.name] = group_values(base, groups, membership(ctx, run.spec))
+    return out
+
+
+def reduce_partials(parts: Iterable[Partials], run: Run) -> Shared:
+    """Add the partitions' sums, finish them into RM panels, take the peer medians."""
+    total: dict[tuple[str, ...], dict[str, np.ndarray]] = {}
+    keys: dict[str, list[np.ndarray]] = {}
+    values: dict[str, list[np.ndarray]] = {}
+    for part in parts:
+        for outputs, sums in part.sums.items():
+            acc = total.setdefault(outputs, {})
+            for name, arr in sums.items():
+                acc[name] = acc[name] + arr if name in acc else arr.copy()
+        for name, (k, v) in part.peers.items():
+            keys.setdefault(name, []).append(k)
+            values.setdefault(name, []).append(v)
+    finish = {src.outputs: src.finish for src in summed_sources("rm")}
+    panels: dict[tuple[str, str], np.ndarray] = {}
+    for outputs, sums in total.items():
+        fin = finish[outputs]
+        assert fin is not None
+        panels.update({("rm", name): arr for name, arr in fin(sums).items()})
+    medians = {}
+    for f in _peer_features(run):
+        if f.name in keys:
+            column = run.spec.peer_column(str(f.peers))
+            n_groups = len(run.levels.get(f"{run.spec.table}.{column}", ()))
+            medians[f.name] = median_by_key(
+                np.concatenate(keys[f.name]), np.concatenate(values[f.name]), n_groups, run.grid.n
+            )
+    return Shared(levels=run.levels, panels=panels, medians=medians)
+
+
+def prepared(part: BankData, run: Run, shared: Shared) -> Prepared:
+    """Pass 2 set-up over one partition (or the RMs' view): the engine's computation
+    with the run's grid and the shared aggregates."""
+    ctx = PanelContext(part, run.grid, shared)
+    return Prepared(ctx, run.spec, membership(ctx, run.spec), run.periods)
+
+
+def table_order(data: BankData, run: Run, index: pd.Index) -> np.ndarray:
+    """Positions that put partitioned rows in the whole-bank order: by as-of month,
+    then by the entity's row in its table."""
+    table = data[run.spec.table]
+    ids = index.get_level_values(0) if isinstance(index, pd.MultiIndex) else index
+    pos = pd.Index(table[run.spec.id_col].astype("string")).get_indexer(ids.astype("string"))
+    if isinstance(index, pd.MultiIndex):
+        block = pd.PeriodIndex(run.periods, freq="M").get_indexer(index.get_level_values(1))
+        return np.lexsort((pos, block))
+    return np.argsort(pos, kind="stable")
