@@ -1,9 +1,10 @@
 """The feature engine: panels for a population, turned into feature panels by the spec.
 
-:func:`prepare` sets up one computation (grid, point-in-time tables, who is in the
-population each month); :func:`feature_panels` walks the spec and yields each
-feature's full panel. Tabular rows and sequences are both slices of those panels,
-which is why they agree by construction.
+:class:`Prepared` is one computation (grid, point-in-time tables, who is in the
+population each month; :func:`attrition.features.partitions.computations` sets them
+up, for the whole bank or per partition of clients); :func:`feature_panels` walks the
+spec and yields each feature's full panel. Tabular rows and sequences are both slices
+of those panels, which is why they agree by construction.
 """
 
 from __future__ import annotations
@@ -130,18 +131,6 @@ class Prepared:
         if col < 0:
             return np.zeros(0, dtype=np.int64)
         return np.flatnonzero(self.members[:, col])
-
-
-def prepare(
-    data: BankData, entity: str, as_of: AsOf | Sequence[AsOf], spec: PopulationSpec | None
-) -> tuple[Prepared, bool]:
-    """Validate the arguments and set up the computation for the latest as-of."""
-    pop = resolve_spec(entity, spec)
-    check_sources(pop)
-    periods, stacked = parse_as_of(as_of)
-    check_as_of(data, periods, pop.entity)
-    ctx = PanelContext(data, grid_for(data, max(periods)))
-    return Prepared(ctx, pop, membership(ctx, pop), periods), stacked
 
 
 def membership(ctx: PanelContext, pop: PopulationSpec) -> np.ndarray:

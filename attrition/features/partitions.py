@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from attrition.contracts import BankData
+from attrition.errors import ConfigError
 from attrition.features.context import PanelContext, Shared, point_in_time
 from attrition.features.engine import (
     AsOf,
@@ -196,6 +197,28 @@ def prepared(part: BankData, run: Run, shared: Shared) -> Prepared:
     with the run's grid and the shared aggregates."""
     ctx = PanelContext(part, run.grid, shared)
     return Prepared(ctx, run.spec, membership(ctx, run.spec), run.periods)
+
+
+def computations(data: BankData, run: Run, partitions: int) -> Iterator[Prepared]:
+    """The computations of a run, one after another: the whole bank once
+    (``partitions == 1``); or, after pass 1 and the reduce, the RMs' view once (RMs) or
+    each partition of clients in turn (clients). Each holds only its own panels."""
+    if partitions == 1:
+        yield prepared(data, run, Shared(levels=run.levels))
+        return
+    shared = reduce_partials((partials(p, run) for p in split_bank(data, partitions)), run)
+    if run.entity == "rm":
+        yield prepared(rm_view(data), run, shared)
+        return
+    for part in split_bank(data, partitions):
+        yield prepared(part, run, shared)
+
+
+def check_partitions(partitions: object) -> int:
+    """``partitions`` as a count, or a ConfigError saying what was expected."""
+    if isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1:
+        raise ConfigError(f"partitions must be a whole number >= 1, got {partitions!r}")
+    return partitions
 
 
 def table_order(data: BankData, run: Run, index: pd.Index) -> np.ndarray:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
-from attrition.features.engine import AsOf, feature_panels, make_index, prepare
+from attrition.features.engine import AsOf, Prepared, feature_panels, make_index
+from attrition.features.partitions import check_partitions, computations, plan_run, table_order
 from attrition.features.specs import PopulationSpec
 
 
@@ -88,6 +89,7 @@ def build_sequences(
     *,
     months: int = 12,
     spec: PopulationSpec | None = None,
+    partitions: int = 1,
 ) -> SequenceBatch:
     """The last ``months`` monthly feature vectors of each entity in the population.
 
@@ -105,6 +107,8 @@ def build_sequences(
         Sequence length; earlier months than the data holds are padding.
     spec : PopulationSpec, optional
         Feature spec for ``entity`` (the shipped one by default).
+    partitions : int, default 1
+        Compute over this many partitions of clients (as :func:`build_features`).
 
     Returns
     -------
@@ -118,7 +122,28 @@ def build_sequences(
     """
     if not isinstance(months, int) or months < 1:
         raise ConfigError(f"months must be a whole number ≥ 1, got {months!r}")
-    prep, _ = prepare(data, entity, as_of, spec)
+    run = plan_run(data, entity, as_of, spec)
+    n = check_partitions(partitions)
+    batches = [_batch(prep, months) for prep in computations(data, run, n)]
+    if len(batches) == 1:
+        return batches[0]
+    ids = pd.Index(np.concatenate([b.ids.to_numpy(dtype=object) for b in batches]), dtype="string")
+    as_of_all = pd.PeriodIndex.from_ordinals(
+        np.concatenate([b.as_of.asi8 for b in batches]), freq="M"
+    )
+    order = table_order(data, run, pd.MultiIndex.from_arrays([ids, as_of_all]))
+    first = batches[0]
+    return SequenceBatch(
+        values=np.concatenate([b.values for b in batches])[order],
+        mask=np.concatenate([b.mask for b in batches])[order],
+        ids=pd.Index(ids[order], name=first.ids.name),
+        as_of=as_of_all[order].rename(first.as_of.name),
+        feature_names=first.feature_names,
+    )
+
+
+def _batch(prep: Prepared, months: int) -> SequenceBatch:
+    """The sequences of one computation (the whole bank, or one partition)."""
     counts, rows, last = prep.cells()
     steps = last[:, None] + np.arange(1 - months, 1)[None, :]
     inside = steps >= 0

@@ -7,8 +7,6 @@ from collections.abc import Sequence
 import pandas as pd
 
 from attrition.contracts import BankData
-from attrition.errors import ConfigError
-from attrition.features.context import Shared
 from attrition.features.engine import (
     AsOf,
     Prepared,
@@ -19,12 +17,9 @@ from attrition.features.engine import (
     numeric_panel,
 )
 from attrition.features.partitions import (
-    partials,
+    check_partitions,
+    computations,
     plan_run,
-    prepared,
-    reduce_partials,
-    rm_view,
-    split_bank,
     table_order,
 )
 from attrition.features.specs import PopulationSpec
@@ -88,18 +83,13 @@ def build_features(
     >>> X = build_features(data, "client", "2024-06")           # doctest: +SKIP
     >>> X = build_features(data, "rm", ["2024-03", "2024-06"])  # doctest: +SKIP
     """
-    if not isinstance(partitions, int) or partitions < 1:
-        raise ConfigError(f"partitions must be a whole number >= 1, got {partitions!r}")
     run = plan_run(data, entity, as_of, spec)
-    if partitions == 1:
-        return assemble(prepared(data, run, Shared(levels=run.levels)), run.stacked, rm_risk)
-    shared = reduce_partials((partials(p, run) for p in split_bank(data, partitions)), run)
-    if run.entity == "rm":
-        return assemble(prepared(rm_view(data), run, shared), run.stacked, rm_risk)
     frames = [
-        assemble(prepared(p, run, shared), run.stacked, rm_risk)
-        for p in split_bank(data, partitions)
+        assemble(prep, run.stacked, rm_risk)
+        for prep in computations(data, run, check_partitions(partitions))
     ]
+    if len(frames) == 1:
+        return frames[0]
     out = pd.concat(frames)
     return out.iloc[table_order(data, run, out.index)]
 

@@ -17,7 +17,7 @@ import pytest
 
 from attrition.contracts import BankData
 from attrition.errors import ConfigError
-from attrition.features import build_features
+from attrition.features import build_features, build_sequences
 from attrition.features.partitions import partition_of, split_bank
 
 AS_OF = ["2022-09", "2023-01", "2023-06"]  # the random bank's balances: 2022-01..2023-06
@@ -77,3 +77,14 @@ def test_a_bank_without_its_optional_tables_partitions_the_same(bank):
 def test_partitions_must_be_a_whole_number_of_at_least_one(bank, bad):
     with pytest.raises(ConfigError, match="partitions must be a whole number"):
         build_features(bank, "client", "2023-06", partitions=bad)
+
+
+@pytest.mark.parametrize("entity", ["client", "rm"])
+def test_sequences_over_partitions_equal_the_whole_bank_batch(bank, entity):
+    whole = build_sequences(bank, entity, AS_OF, months=6)
+    parted = build_sequences(bank, entity, AS_OF, months=6, partitions=5)
+    assert parted.feature_names == whole.feature_names
+    pd.testing.assert_index_equal(parted.ids, whole.ids)
+    pd.testing.assert_index_equal(parted.as_of, whole.as_of)
+    np.testing.assert_array_equal(parted.mask, whole.mask)
+    np.testing.assert_allclose(parted.values, whole.values, rtol=1e-6, equal_nan=True)
