@@ -32,7 +32,12 @@ horizon (the median event time of the whole table), and the integrated Brier sco
 15 horizons from the 10th to the 80th percentile of event times. A model that fails on
 a fold is shown as failed, not dropped silently.
 
-Usage: python bench/bench_flat_quality.py [--only rossi,gbsg2] [--folds 5]
+``--speed`` times instead: ``auto`` and GBSA fitted on each whole table, alternately,
+median of 3 (one run for FLCHAIN doubled by resampling, where GBSA's fit time, which
+grows with the square of the rows, is what it would be on a mid-size table). Run it on
+an idle machine: the fold times above share the machine with the other models.
+
+Usage: python bench/bench_flat_quality.py [--only rossi,gbsg2] [--folds 5] [--speed]
 """
 
 from __future__ import annotations
@@ -320,12 +325,48 @@ def _pm(mean: float, sd: float) -> str:
     return "failed" if np.isnan(mean) else f"{mean:.3f} ± {sd:.3f}"
 
 
+def _speed(names: list[str]) -> None:
+    """Whole-table fit seconds of auto and GBSA (see the module doc)."""
+    from survival.auto import AutoSurvival
+
+    header("Flat tables: auto vs GBSA fit time on the whole table (median of 3)")
+    tables = [(name, _screened(DATASETS[name](), name)[0], 3) for name in names]
+    if "flchain" in names:
+        df = tables[names.index("flchain")][1]
+        doubled = df.sample(2 * len(df), replace=True, random_state=0).reset_index(drop=True)
+        tables.append(("flchain ×2 (resampled)", doubled, 1))
+    rows = []
+    for name, df, repeats in tables:
+        seconds: dict[str, list[float]] = {"auto": [], "gbsa": []}
+        for _ in range(repeats):
+            for label, make in (("auto", AutoSurvival), ("gbsa", lambda: _SksurvAnchor("gbsa"))):
+                t0 = time.perf_counter()
+                make().fit(df, duration_col=DURATION, event_col=EVENT)
+                seconds[label].append(time.perf_counter() - t0)
+        auto_s, gbsa_s = np.median(seconds["auto"]), np.median(seconds["gbsa"])
+        rows.append(
+            {
+                "data": name,
+                "rows": len(df),
+                "auto fit s": auto_s,
+                "GBSA fit s": gbsa_s,
+                "GBSA / auto": f"{gbsa_s / auto_s:.1f}x",
+            }
+        )
+        print(f"  {name}: auto {auto_s:.2f}s, GBSA {gbsa_s:.2f}s", flush=True)
+    table(rows, ["data", "rows", "auto fit s", "GBSA fit s", "GBSA / auto"])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--only", default="", help="comma-separated data sets (default: all)")
     ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--speed", action="store_true", help="time auto and GBSA fits only")
     args = ap.parse_args()
     names = [n for n in DATASETS if not args.only or n in args.only.split(",")]
+    if args.speed:
+        _speed(names)
+        return
     header("Flat tables: auto vs the anchors (same folds, mean ± sd over folds)")
     summary, detail = [], []
     for name in names:
