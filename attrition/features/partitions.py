@@ -103,13 +103,29 @@ def partition_of(ids: pd.Series | np.ndarray, n: int) -> np.ndarray:
     return (pd.util.hash_array(text, categorize=False) % np.uint64(n)).astype(np.int64)
 
 
-def split_bank(data: BankData, n: int) -> Iterator[BankData]:
-    """The bank's ``n`` partitions, one at a time (each a copy of its clients' rows)."""
-    codes = {t: partition_of(data[t]["client_id"], n) for t in CLIENT_KEYED if t in data}
+def partition_rows(data: BankData, n: int) -> dict[str, list[np.ndarray]]:
+    """Per client-keyed table, the row positions of each of the ``n`` partitions
+    (hashed once per run; both passes reuse them)."""
+    out = {}
+    for t in CLIENT_KEYED:
+        if t in data:
+            codes = partition_of(data[t]["client_id"], n)
+            order = np.argsort(codes, kind="stable")
+            bounds = np.searchsorted(codes[order], np.arange(n + 1))
+            out[t] = [order[bounds[p] : bounds[p + 1]] for p in range(n)]
+    return out
+
+
+def split_bank(
+    data: BankData, n: int, rows: dict[str, list[np.ndarray]] | None = None
+) -> Iterator[BankData]:
+    """The bank's ``n`` partitions, one at a time (each a copy of its clients' rows);
+    ``rows`` from :func:`partition_rows` when already known."""
+    rows = partition_rows(data, n) if rows is None else rows
     for p in range(n):
         tables = dict(data.tables)
-        for t, c in codes.items():
-            tables[t] = data[t].loc[c == p]
+        for t, r in rows.items():
+            tables[t] = data[t].iloc[r[p]]
         yield BankData(tables=tables, source=data.source)
 
 
@@ -206,11 +222,12 @@ def computations(data: BankData, run: Run, partitions: int) -> Iterator[Prepared
     if partitions == 1:
         yield prepared(data, run, Shared(levels=run.levels))
         return
-    shared = reduce_partials((partials(p, run) for p in split_bank(data, partitions)), run)
+    rows = partition_rows(data, partitions)
+    shared = reduce_partials((partials(p, run) for p in split_bank(data, partitions, rows)), run)
     if run.entity == "rm":
         yield prepared(rm_view(data), run, shared)
         return
-    for part in split_bank(data, partitions):
+    for part in split_bank(data, partitions, rows):
         yield prepared(part, run, shared)
 
 
