@@ -435,13 +435,25 @@ class BankData(Mapping[str, pd.DataFrame]):
             Naming the months refused and the range, with why trailing months are not
             in it when that is the reason.
         """
-        cov = self.coverage
-        if cov is None:
-            raise ConfigError(
-                "monthly_balances is empty; features need at least one month of balances"
-            )
-        months = list(months)
-        cov.check(months, what=what)
-        for entity in dict.fromkeys(entities):
-            for table in ENTITY_MONTHLY_TABLES.get(entity, ()):
-                check_table_end(self.table_coverage(table), table, entity, months, cov, what)
+        tables = {t for e in entities for t in ENTITY_MONTHLY_TABLES.get(e, ())}
+        coverages = {t: self.table_coverage(t) for t in ("monthly_balances", *sorted(tables))}
+        check_months(coverages, months, what=what, entities=entities)
+
+
+def check_months(
+    coverages: Mapping[str, MonthCoverage | None],
+    months: Iterable[pd.Period],
+    *,
+    what: str = "as-of",
+    entities: Iterable[str] = (),
+) -> None:
+    """:meth:`BankData.check_as_of` given each monthly table's coverage (None: absent
+    or empty), for callers that hold only month counts (a partitioned or Spark run)."""
+    cov = coverages.get("monthly_balances")
+    if cov is None:
+        raise ConfigError("monthly_balances is empty; features need at least one month of balances")
+    months = list(months)
+    cov.check(months, what=what)
+    for entity in dict.fromkeys(entities):
+        for table in ENTITY_MONTHLY_TABLES.get(entity, ()):
+            check_table_end(coverages.get(table), table, entity, months, cov, what)

@@ -94,15 +94,31 @@ class MonthCoverage:
         )
 
 
+def month_counts(months: pd.Series) -> pd.Series:
+    """Rows per month of a ``period[M]`` column: int64, indexed by the months that have
+    rows, in order. Counts of parts of a table add up to the table's (see
+    :func:`coverage_of_counts`)."""
+    ordinals = pd.PeriodIndex(months.dropna(), freq="M").asi8
+    values, counts = np.unique(ordinals, return_counts=True)
+    index = pd.PeriodIndex.from_ordinals(values, freq="M")
+    return pd.Series(counts.astype(np.int64), index=index, name="rows")
+
+
 def month_coverage(months: pd.Series) -> MonthCoverage | None:
     """The coverage of a ``period[M]`` column (see the module docstring); None when empty."""
-    ordinals = pd.PeriodIndex(months.dropna(), freq="M").asi8
-    if not len(ordinals):
+    return coverage_of_counts(month_counts(months))
+
+
+def coverage_of_counts(counts: pd.Series) -> MonthCoverage | None:
+    """The coverage of a column given its rows per month (:func:`month_counts`, or the
+    sum of those of its parts); None when no month has rows."""
+    counts = counts[counts > 0].sort_index()
+    if not len(counts):
         return None
-    low = int(ordinals.min())
-    counts = np.bincount(ordinals - low)
-    present = np.flatnonzero(counts)
-    rows = counts[present]
+    ordinals = pd.PeriodIndex(counts.index, freq="M").asi8
+    low = int(ordinals[0])
+    present = ordinals - low
+    rows = counts.to_numpy(dtype=np.int64)
     typical = float(np.median(rows))
     end = len(present) - 1
     while end > 0:

@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from attrition.contracts import BankData
 from attrition.errors import ConfigError
 
 # Builders register their panels on import.
@@ -32,7 +31,7 @@ from attrition.features import (  # noqa: F401
     transactions,
 )
 from attrition.features.context import PanelContext
-from attrition.features.grid import MonthGrid, month_ordinals, to_period
+from attrition.features.grid import month_ordinals, to_period
 from attrition.features.primitives import PRIMITIVES
 from attrition.features.registry import MissingSourceError, known_sources
 from attrition.features.specs import ENTITIES, FeatureSpec, PopulationSpec, default_spec
@@ -80,28 +79,6 @@ def resolve_spec(entity: str, spec: PopulationSpec | None) -> PopulationSpec:
     if spec.entity != entity:
         raise ConfigError(f"spec is for entity {spec.entity!r} but entity={entity!r} was asked")
     return spec
-
-
-def grid_for(data: BankData, last: pd.Period) -> MonthGrid:
-    """Months from the first balance (or HR) month up to ``last``.
-
-    Only rows up to ``last`` decide the start, so later data never moves the grid.
-    """
-    stop = int(last.ordinal)
-    starts = []
-    for table in ("monthly_balances", "rm_monthly"):
-        if table in data and len(data[table]):
-            o = month_ordinals(data[table]["month"])
-            o = o[o <= stop]
-            if len(o):
-                starts.append(int(o.min()))
-    return MonthGrid(min(starts) if starts else stop, stop)
-
-
-def check_as_of(data: BankData, periods: Sequence[pd.Period], entity: str) -> None:
-    """Refuse as-of months outside the data's range for ``entity``
-    (:meth:`BankData.check_as_of`: for RMs it ends with ``rm_monthly`` too)."""
-    data.check_as_of(periods, entities=(entity,))
 
 
 @dataclass

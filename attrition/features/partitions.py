@@ -30,15 +30,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from attrition.contracts import BankData
+from attrition.contracts import BankData, check_months
+from attrition.coverage import coverage_of_counts, month_counts
 from attrition.errors import ConfigError
 from attrition.features.context import PanelContext, Shared, point_in_time
 from attrition.features.engine import (
     AsOf,
     Prepared,
-    check_as_of,
     check_sources,
-    grid_for,
     group_codes,
     membership,
     parse_as_of,
@@ -76,24 +75,90 @@ class Run:
         return self.spec.entity
 
 
+# Monthly tables whose months fix a run: the grid starts at the first month of either,
+# and the as-of months must lie in their coverage (:func:`attrition.contracts.check_months`).
+MONTHLY: tuple[str, ...] = ("monthly_balances", "rm_monthly")
+
+
+@dataclass
+class Facts:
+    """What a run is planned from, summable over parts of the bank: rows per month of
+    the :data:`MONTHLY` tables, and the values of the category and peer-group columns
+    as known at the run's last month."""
+
+    counts: dict[str, pd.Series] = field(default_factory=dict)
+    values: dict[str, set[str]] = field(default_factory=dict)
+
+
+def level_columns(pop: PopulationSpec) -> list[str]:
+    """The entity-table columns whose levels a run fixes (categories and peer groups)."""
+    columns = {f.source for f in pop.features if f.kind == "category"}
+    columns |= {pop.peer_column(str(f.peers)) for f in pop.features if f.peers is not None}
+    return sorted(columns)
+
+
+def facts(data: BankData, pop: PopulationSpec, stop: pd.Period, tables: Iterable[str]) -> Facts:
+    """The :class:`Facts` of ``tables`` of ``data`` (a bank, a partition of its clients,
+    or its RM tables) for a run ending at month ``stop``."""
+    wanted = set(tables)
+    counts = {t: month_counts(data[t]["month"]) for t in MONTHLY if t in wanted and t in data}
+    values: dict[str, set[str]] = {}
+    if pop.table in wanted:
+        at_stop = MonthGrid(int(stop.ordinal), int(stop.ordinal))
+        table = point_in_time(data[pop.table], pop.table, at_stop)
+        values = {
+            f"{pop.table}.{c}": set(table[c].astype("string").dropna().unique())
+            for c in level_columns(pop)
+            if c in table.columns
+        }
+    return Facts(counts, values)
+
+
+def reduce_facts(parts: Iterable[Facts]) -> Facts:
+    """The facts of the union of disjoint parts: counts added, values united."""
+    out = Facts()
+    for part in parts:
+        for t, c in part.counts.items():
+            out.counts[t] = out.counts[t].add(c, fill_value=0) if t in out.counts else c
+        for k, v in part.values.items():
+            out.values.setdefault(k, set()).update(v)
+    return out
+
+
+def plan_from(
+    summary: Facts, pop: PopulationSpec, periods: list[pd.Period], stacked: bool
+) -> Run:
+    """Check the as-of months against the data's range and fix the run (see :class:`Run`)."""
+    coverages = {t: coverage_of_counts(c) for t, c in summary.counts.items()}
+    check_months(coverages, periods, what="as-of", entities=(pop.entity,))
+    stop = int(max(periods).ordinal)
+    # Only months up to the last as-of decide the start, so later data never moves it.
+    starts = [
+        int(o[o <= stop].min())
+        for c in summary.counts.values()
+        if ((o := pd.PeriodIndex(c[c > 0].index, freq="M").asi8) <= stop).any()
+    ]
+    grid = MonthGrid(min(starts) if starts else stop, stop)
+    levels = {k: tuple(sorted(v)) for k, v in sorted(summary.values.items())}
+    return Run(pop, periods, stacked, grid, levels)
+
+
+def plan_args(
+    entity: str, as_of: AsOf | Sequence[AsOf], spec: PopulationSpec | None
+) -> tuple[PopulationSpec, list[pd.Period], bool]:
+    """The population spec and as-of months of a run, checked."""
+    pop = resolve_spec(entity, spec)
+    check_sources(pop)
+    periods, stacked = parse_as_of(as_of)
+    return pop, periods, stacked
+
+
 def plan_run(
     data: BankData, entity: str, as_of: AsOf | Sequence[AsOf], spec: PopulationSpec | None
 ) -> Run:
     """Validate the arguments and fix the run (see :class:`Run`) from the whole bank."""
-    pop = resolve_spec(entity, spec)
-    check_sources(pop)
-    periods, stacked = parse_as_of(as_of)
-    check_as_of(data, periods, pop.entity)
-    grid = grid_for(data, max(periods))
-    table = point_in_time(data[pop.table], pop.table, grid)
-    columns = {f.source for f in pop.features if f.kind == "category"}
-    columns |= {pop.peer_column(str(f.peers)) for f in pop.features if f.peers is not None}
-    levels = {
-        f"{pop.table}.{c}": tuple(sorted(table[c].astype("string").dropna().unique()))
-        for c in sorted(columns)
-        if c in table.columns
-    }
-    return Run(pop, periods, stacked, grid, levels)
+    pop, periods, stacked = plan_args(entity, as_of, spec)
+    return plan_from(facts(data, pop, max(periods), data.tables), pop, periods, stacked)
 
 
 def partition_of(ids: pd.Series | np.ndarray, n: int) -> np.ndarray:
